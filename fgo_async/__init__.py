@@ -1,0 +1,133 @@
+"""fgo_async: the asyncio client for the FGO invoicing API (fgo.ro), with a request scheduler.
+
+::
+
+    from fgo_async import FgoClient, Environment, Invoice, Customer, InvoiceLine
+
+    async with FgoClient(cod_unic="12345678", private_key=key,
+                         platform_url="https://shop.example.ro",
+                         environment=Environment.TEST) as fgo:
+        issued = await fgo.issue_invoice(Invoice(...))
+        status = await fgo.invoice_status(issued.ref)
+
+The exceptions live in :mod:`fgo_async.errors` and are re-exported here.
+"""
+
+from ._version import __version__
+from .client import Environment, FgoClient, Pager
+from .endpoints import Bucket
+from .errors import (
+    CallIdentity,
+    FgoApiError,
+    FgoClosedError,
+    FgoConfigurationError,
+    FgoConnectError,
+    FgoConnectionLostError,
+    FgoDecodeError,
+    FgoDuplicateError,
+    FgoError,
+    FgoIssueTimeoutError,
+    FgoOutcomeUnknownError,
+    FgoQueueTimeoutError,
+    FgoRateLimitedError,
+    FgoServerError,
+    FgoTimeoutError,
+    FgoTransportError,
+    FgoValidationError,
+    FgoValidationWarning,
+    Problem,
+)
+from .models import (
+    Article,
+    ArticlePage,
+    Articles,
+    AssociatedInvoice,
+    AssociatedInvoices,
+    ChangedArticle,
+    ChangedArticles,
+    Confirmation,
+    Currency,
+    Customer,
+    CustomerPage,
+    CustomerRecord,
+    CustomerType,
+    DocumentType,
+    Invoice,
+    InvoiceLine,
+    InvoiceLink,
+    InvoiceRef,
+    InvoiceStatus,
+    IssuedInvoice,
+    Nomenclature,
+    NomenclatureItem,
+    Payment,
+    PaymentReceipt,
+    PaymentRecord,
+    ReceiptRef,
+    StockInfo,
+    Warehouse,
+    Warehouses,
+)
+from .scheduling import RetryPolicy
+from .transport import AiohttpTransport, MockTransport, RawResponse, Transport
+
+__all__ = [
+    "AiohttpTransport",
+    "Article",
+    "ArticlePage",
+    "Articles",
+    "AssociatedInvoice",
+    "AssociatedInvoices",
+    "Bucket",
+    "CallIdentity",
+    "ChangedArticle",
+    "ChangedArticles",
+    "Confirmation",
+    "Currency",
+    "Customer",
+    "CustomerPage",
+    "CustomerRecord",
+    "CustomerType",
+    "DocumentType",
+    "Environment",
+    "FgoApiError",
+    "FgoClient",
+    "FgoClosedError",
+    "FgoConfigurationError",
+    "FgoConnectError",
+    "FgoConnectionLostError",
+    "FgoDecodeError",
+    "FgoDuplicateError",
+    "FgoError",
+    "FgoIssueTimeoutError",
+    "FgoOutcomeUnknownError",
+    "FgoQueueTimeoutError",
+    "FgoRateLimitedError",
+    "FgoServerError",
+    "FgoTimeoutError",
+    "FgoTransportError",
+    "FgoValidationError",
+    "FgoValidationWarning",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceLink",
+    "InvoiceRef",
+    "InvoiceStatus",
+    "IssuedInvoice",
+    "MockTransport",
+    "Nomenclature",
+    "NomenclatureItem",
+    "Pager",
+    "Payment",
+    "PaymentReceipt",
+    "PaymentRecord",
+    "Problem",
+    "RawResponse",
+    "ReceiptRef",
+    "RetryPolicy",
+    "StockInfo",
+    "Transport",
+    "Warehouse",
+    "Warehouses",
+    "__version__",
+]

@@ -1,0 +1,488 @@
+"""FgoClient: one coroutine method per vendor method, for one company.
+
+A call flows one way: the request model is validated locally (nothing is queued when it is not
+valid), the protocol core signs and encodes it, the scheduler decides when it is sent and whether
+a failure is tried again, the transport sends it, and the protocol core turns the reply into a
+typed result or a typed error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime
+import enum
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import Any, Generic, Protocol, TypeVar
+
+import aiohttp
+
+from ._version import __version__ as _version
+from .codec import WireFormat
+from .endpoints import ENDPOINTS, Endpoint, nomenclature_endpoint
+from .errors import FgoClosedError, FgoConfigurationError, FgoValidationError, Problem
+from .models import (
+    Article,
+    ArticleCodes,
+    ArticlePage,
+    ArticleQuery,
+    Articles,
+    AssociatedInvoices,
+    AwbAssignment,
+    ChangedArticles,
+    ChangedArticlesQuery,
+    Confirmation,
+    CustomerPage,
+    CustomerRecord,
+    Invoice,
+    InvoiceLink,
+    InvoiceRef,
+    InvoiceStatus,
+    IssuedInvoice,
+    Nomenclature,
+    NoParameters,
+    PageRequest,
+    Payment,
+    PaymentDeletion,
+    PaymentReceipt,
+    ReceiptRef,
+    Reversal,
+    Warehouses,
+)
+from .protocol import DEFAULT_PATTERNS, FgoProtocol, ReplyPatterns, Request, parse_response
+from .scheduling import Call, RetryPolicy, Scheduler
+from .signing import Credentials
+from .transport import DEFAULT_TIMEOUT, AiohttpTransport, Transport, check_base_url
+from .validation import ensure_valid
+
+__all__ = ["DEFAULT_NOMENCLATURE_TTL", "Environment", "FgoClient", "Pager"]
+
+T = TypeVar("T")
+
+#: How long a nomenclator stays cached, in seconds: they change a few times a year.
+DEFAULT_NOMENCLATURE_TTL = 6 * 3600.0
+
+#: The page size of paged methods when the caller gives none (the vendor's own default is 10,
+#: which makes walking 1,000 articles at one page per 30 s take 50 minutes).
+DEFAULT_PAGE_SIZE = 100
+
+
+class Environment(str, enum.Enum):
+    """The vendor's environments; they do not share data."""
+
+    PRODUCTION = "https://api.fgo.ro/v1"
+    TEST = "https://api-testuat.fgo.ro/v1"
+
+    @property
+    def base_url(self) -> str:
+        """The root URL of the environment."""
+        return self.value
+
+
+ItemT = TypeVar("ItemT", covariant=True)
+
+
+class _Page(Protocol[ItemT]):
+    """What the pager needs of a page: the vendor's total and the page's items."""
+
+    @property
+    def total(self) -> int | None: ...
+
+    @property
+    def items(self) -> tuple[ItemT, ...]: ...
+
+
+PageT = TypeVar("PageT", bound=_Page[Any])
+ItemOfPageT = TypeVar("ItemOfPageT")
+
+
+class Pager(Generic[PageT, ItemOfPageT]):
+    """The pages of a paged method, fetched one at a time, only when the caller asks for the next.
+
+    ``async for page in pager`` yields pages; ``async for item in pager.items()`` yields what
+    they hold. Paging stops after the page that reaches the vendor's ``Total``, or at a short
+    or empty page.
+    """
+
+    def __init__(
+        self, fetch: Callable[[int], Awaitable[PageT]], *, page_size: int, start_page: int = 1
+    ) -> None:
+        self._fetch: Callable[[int], Awaitable[PageT]] = fetch
+        self.page_size = page_size
+        self.start_page = start_page
+
+    def __aiter__(self) -> AsyncIterator[PageT]:
+        return self._pages()
+
+    async def _pages(self) -> AsyncIterator[PageT]:
+        number = self.start_page
+        while True:
+            page = await self._fetch(number)
+            yield page
+            count = len(page.items)
+            if count == 0 or count < self.page_size:
+                return
+            if page.total is not None and number * self.page_size >= page.total:
+                return
+            number += 1
+
+    async def items(self) -> AsyncIterator[ItemOfPageT]:
+        """Every item of every page, in order."""
+        async for page in self:
+            for item in page.items:
+                yield item
+
+
+class FgoClient:
+    """The client of one company (one ``CodUnic``) of the FGO API.
+
+    Give ``environment`` (:attr:`Environment.PRODUCTION` or :attr:`Environment.TEST`) or
+    ``base_url`` (for the simulator, ``http://127.0.0.1:8089/v1``). ``platform_url`` is the
+    root URL of the shop or app making the calls; the vendor wants it on every call.
+
+    ``session`` is the application's own ``aiohttp.ClientSession`` (never closed by the client);
+    ``transport`` replaces the HTTP layer altogether (tests use
+    :class:`~fgo_async.transport.MockTransport`); ``scheduler`` is shared by the clients of many
+    companies in one process (a client without one makes its own). ``timeout`` is the client's
+    own limit per call, longer than the vendor's 15 s issue budget on purpose.
+
+    Use it as an async context manager, or call :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        *,
+        cod_unic: str,
+        private_key: str,
+        platform_url: str,
+        environment: Environment | None = None,
+        base_url: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
+        scheduler: Scheduler | None = None,
+        wire_format: WireFormat = "json",
+        timeout: float = DEFAULT_TIMEOUT,
+        retry_policy: RetryPolicy | None = None,
+        flatten_diacritics: bool = False,
+        allow_insecure_http: bool = False,
+        nomenclature_ttl: float = DEFAULT_NOMENCLATURE_TTL,
+        reply_patterns: ReplyPatterns = DEFAULT_PATTERNS,
+    ) -> None:
+        self._protocol = FgoProtocol(
+            credentials=Credentials(cod_unic=cod_unic, private_key=private_key),
+            platform_url=platform_url,
+            base_url=_base_url(environment, base_url, allow_insecure_http),
+            wire_format=_wire_format(wire_format),
+            flatten_diacritics=flatten_diacritics,
+            user_agent=f"fgo_async/{_version}",
+        )
+        _check_settings(cod_unic, private_key, platform_url, timeout)
+        if session is not None and transport is not None:
+            raise FgoConfigurationError("give session= or transport=, not both")
+        self._transport: Transport = transport or AiohttpTransport(session)
+        self._owns_transport = transport is None
+        self._scheduler = scheduler or Scheduler()
+        self._owns_scheduler = scheduler is None
+        self._timeout = timeout
+        self._retry_policy = retry_policy
+        self._patterns = reply_patterns
+        self._nomenclature_ttl = nomenclature_ttl
+        self._nomenclatures: dict[tuple[str, str | None], tuple[float, Nomenclature]] = {}
+        self._nomenclature_fetches: dict[tuple[str, str | None], asyncio.Future[Nomenclature]] = {}
+        self._interactive = False
+        self._queue_timeout: float | None = None
+        self._is_view = False
+        self._closed = False
+
+    # -- configuration ------------------------------------------------------------------------
+
+    @property
+    def cod_unic(self) -> str:
+        """The company this client calls for."""
+        return self._protocol.credentials.cod_unic
+
+    @property
+    def base_url(self) -> str:
+        """The root URL calls go to."""
+        return self._protocol.base_url
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """The scheduler this client's calls go through."""
+        return self._scheduler
+
+    def __repr__(self) -> str:
+        return f"<FgoClient cod_unic={self.cod_unic!r} base_url={self.base_url!r}>"
+
+    def with_options(
+        self, *, interactive: bool | None = None, queue_timeout: float | None = None
+    ) -> FgoClient:
+        """A view of this client whose calls use other options; it shares everything else.
+
+        ``interactive=True`` lets the calls overtake batch calls of their bucket (a customer
+        waiting for a PDF link); ``queue_timeout`` is how long, in seconds, a call may wait for
+        its turn before failing with FgoQueueTimeoutError, unsent. Closing a view closes nothing.
+        """
+        view = copy.copy(self)
+        view._is_view = True
+        if interactive is not None:
+            view._interactive = interactive
+        if queue_timeout is not None:
+            view._queue_timeout = queue_timeout
+        return view
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FgoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close what this client owns: its own scheduler (letting calls finish) and transport."""
+        if self._closed or self._is_view:
+            return
+        self._closed = True
+        if self._owns_scheduler:
+            await self._scheduler.aclose()
+        if self._owns_transport:
+            await self._transport.aclose()
+
+    # -- the call path ------------------------------------------------------------------------
+
+    def _make_call(self, endpoint: Endpoint, request: Request, *, can_deduplicate: bool) -> Call:
+        deadline = None
+        if self._queue_timeout is not None:
+            deadline = asyncio.get_running_loop().time() + self._queue_timeout
+        return Call(
+            endpoint=endpoint,
+            company=self.cod_unic if endpoint.signed else None,
+            attempt=lambda: self._exchange(request),
+            identity=request.identity,
+            can_deduplicate=can_deduplicate,
+            interactive=self._interactive,
+            deadline=deadline,
+            retry_policy=self._retry_policy,
+        )
+
+    async def _exchange(self, request: Request) -> Any:
+        raw = await self._transport.send(request, timeout=self._timeout)
+        return parse_response(request, raw.status, raw.headers, raw.body, patterns=self._patterns)
+
+    async def _call(self, name: str, payload: Any, *, can_deduplicate: bool = False) -> Any:
+        if self._closed:
+            raise FgoClosedError("the client is closed")
+        ensure_valid(payload)
+        endpoint = ENDPOINTS[name]
+        request = self._protocol.build_request(endpoint, payload)
+        call = self._make_call(endpoint, request, can_deduplicate=can_deduplicate)
+        return await self._scheduler.submit(call)
+
+    # -- invoices -----------------------------------------------------------------------------
+
+    async def issue_invoice(self, invoice: Invoice) -> IssuedInvoice:
+        """Issue an invoice, proforma, order or estimate (``factura/emitere``).
+
+        A lost reply is retried only when the vendor can deduplicate the repeat
+        (``check_duplicate=True`` with ``external_id``, or with series and number); otherwise
+        it raises FgoOutcomeUnknownError, carrying what identifies the invoice.
+        """
+        result: IssuedInvoice = await self._call(
+            "factura/emitere", invoice, can_deduplicate=invoice.can_deduplicate
+        )
+        return result
+
+    async def print_invoice(self, ref: InvoiceRef) -> InvoiceLink:
+        """The PDF link of a document (``factura/print``)."""
+        result: InvoiceLink = await self._call("factura/print", ref)
+        return result
+
+    async def delete_invoice(self, ref: InvoiceRef) -> Confirmation:
+        """Delete a document (``factura/stergere``); the vendor allows it for the last one only."""
+        result: Confirmation = await self._call("factura/stergere", ref)
+        return result
+
+    async def cancel_invoice(self, ref: InvoiceRef) -> Confirmation:
+        """Cancel an invoice (``factura/anulare``)."""
+        result: Confirmation = await self._call("factura/anulare", ref)
+        return result
+
+    async def invoice_status(self, ref: InvoiceRef) -> InvoiceStatus:
+        """The value of an invoice, the amount paid and the payments (``factura/getstatus``)."""
+        result: InvoiceStatus = await self._call("factura/getstatus", ref)
+        return result
+
+    async def add_payment(self, payment: Payment) -> PaymentReceipt:
+        """Record a payment (``factura/incasare``). Never repeated after a lost reply."""
+        result: PaymentReceipt = await self._call("factura/incasare", payment)
+        return result
+
+    async def delete_payment(
+        self, invoice_ref: InvoiceRef, receipt_ref: ReceiptRef
+    ) -> Confirmation:
+        """Delete a recorded payment (``factura/stergereincasare``)."""
+        deletion = PaymentDeletion(invoice=invoice_ref, receipt=receipt_ref)
+        result: Confirmation = await self._call("factura/stergereincasare", deletion)
+        return result
+
+    async def reverse_invoice(
+        self,
+        ref: InvoiceRef,
+        *,
+        series: str | None = None,
+        number: str | None = None,
+        issue_date: datetime.date | None = None,
+    ) -> InvoiceLink:
+        """Reverse (storno) an invoice; returns the reversal invoice. Never repeated blindly."""
+        reversal = Reversal(invoice=ref, series=series, number=number, issue_date=issue_date)
+        result: InvoiceLink = await self._call("factura/stornare", reversal)
+        return result
+
+    async def set_awb(self, ref: InvoiceRef, awb: str) -> Confirmation:
+        """Attach a courier AWB number to an invoice (``factura/awb``)."""
+        result: Confirmation = await self._call("factura/awb", AwbAssignment(invoice=ref, awb=awb))
+        return result
+
+    async def associated_invoices(self, ref: InvoiceRef) -> AssociatedInvoices:
+        """The invoices issued from a proforma (``factura/listfacturiasociate``)."""
+        result: AssociatedInvoices = await self._call("factura/listfacturiasociate", ref)
+        return result
+
+    # -- articles and customers ---------------------------------------------------------------
+
+    def articles(
+        self, *, page_size: int = DEFAULT_PAGE_SIZE, start_page: int = 1
+    ) -> Pager[ArticlePage, Article]:
+        """Every page of articles (``articol/list``, one call per 30 s), fetched as needed."""
+
+        async def fetch(page: int) -> ArticlePage:
+            result: ArticlePage = await self._call(
+                "articol/list", PageRequest(page=page, page_size=page_size)
+            )
+            return result
+
+        return Pager(fetch, page_size=page_size, start_page=start_page)
+
+    async def article(self, code: str) -> Article:
+        """One article by its code (``articol/get``)."""
+        result: Article = await self._call("articol/get", ArticleQuery(code=code))
+        return result
+
+    async def articles_by_code(self, codes: Iterable[str]) -> Articles:
+        """Up to 30 articles by their codes (``articol/getlist``, kept for older accounts)."""
+        result: Articles = await self._call("articol/getlist", ArticleCodes(codes=tuple(codes)))
+        return result
+
+    async def changed_articles(
+        self, hours: int = 24, until_hours: int | None = None
+    ) -> ChangedArticles:
+        """Articles changed from ``hours`` ago until ``until_hours`` ago (one call per 30 min)."""
+        query = ChangedArticlesQuery(hours=hours, until_hours=until_hours)
+        result: ChangedArticles = await self._call("articol/articolemodificate", query)
+        return result
+
+    async def warehouses(self) -> Warehouses:
+        """The company's warehouses (``articol/gestiune``)."""
+        result: Warehouses = await self._call("articol/gestiune", NoParameters())
+        return result
+
+    def customers(
+        self, *, page_size: int = DEFAULT_PAGE_SIZE, start_page: int = 1
+    ) -> Pager[CustomerPage, CustomerRecord]:
+        """Every page of saved customers (``client/list``), fetched as needed."""
+
+        async def fetch(page: int) -> CustomerPage:
+            result: CustomerPage = await self._call(
+                "client/list", PageRequest(page=page, page_size=page_size)
+            )
+            return result
+
+        return Pager(fetch, page_size=page_size, start_page=start_page)
+
+    # -- nomenclators -------------------------------------------------------------------------
+
+    async def nomenclature(self, name: str, county: str | None = None) -> Nomenclature:
+        """A nomenclator (``judet``, ``tara``, ``tva``, ``localitati`` with ``county``...), cached.
+
+        Concurrent requests for the same nomenclator share one call.
+        """
+        endpoint = nomenclature_endpoint(name)
+        if name == "localitati" and not county:
+            raise FgoValidationError(
+                [
+                    Problem(
+                        field="county",
+                        rule="required",
+                        wire_name="judet",
+                        message="the localities nomenclator needs a county",
+                    )
+                ],
+                model="nomenclature",
+            )
+        key = (name, county if name == "localitati" else None)
+        loop = asyncio.get_running_loop()
+        cached = self._nomenclatures.get(key)
+        if cached is not None and cached[0] > loop.time():
+            return cached[1]
+        pending = self._nomenclature_fetches.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Nomenclature] = loop.create_future()
+        self._nomenclature_fetches[key] = future
+        try:
+            request = self._protocol.build_nomenclature_request(endpoint, key[1])
+            result: Nomenclature = await self._scheduler.submit(
+                self._make_call(endpoint, request, can_deduplicate=False)
+            )
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # the error is raised below; waiters, if any, get it too
+            raise
+        else:
+            future.set_result(result)
+            self._nomenclatures[key] = (loop.time() + self._nomenclature_ttl, result)
+            return result
+        finally:
+            del self._nomenclature_fetches[key]
+
+
+def _base_url(environment: Environment | None, base_url: str | None, allow_insecure: bool) -> str:
+    if environment is not None and base_url is not None:
+        raise FgoConfigurationError("give environment= or base_url=, not both")
+    if base_url is None:
+        if environment is None:
+            raise FgoConfigurationError(
+                "say where to send calls: environment=Environment.PRODUCTION or "
+                "Environment.TEST, or base_url= (the simulator's, for instance)"
+            )
+        return Environment(environment).base_url
+    return check_base_url(base_url, allow_insecure_http=allow_insecure)
+
+
+def _wire_format(value: str) -> WireFormat:
+    if value == "json":
+        return "json"
+    if value == "form":
+        return "form"
+    raise FgoConfigurationError(f"wire_format {value!r} is not 'json' or 'form'")
+
+
+def _check_settings(cod_unic: str, private_key: str, platform_url: str, timeout: float) -> None:
+    if not str(cod_unic).strip():
+        raise FgoConfigurationError("cod_unic (the company's CUI) is required")
+    if not private_key:
+        raise FgoConfigurationError("private_key is required")
+    if not platform_url.startswith(("http://", "https://")):
+        raise FgoConfigurationError(
+            f"platform_url {platform_url!r} must be the root URL of the shop or app, "
+            "such as https://www.example.ro"
+        )
+    if timeout <= 0:
+        raise FgoConfigurationError("timeout must be positive")

@@ -1,0 +1,440 @@
+"""Models to the vendor's wire payloads and back, with one cattrs converter.
+
+Built the way ``cattrs.preconf`` builds its converters: :func:`make_converter` makes a
+:class:`WireConverter` and :func:`configure_converter` registers the hooks, so that a user can
+configure a converter of their own the same way. The field names come from the ``wire`` metadata
+of the models, never from a second table.
+
+Going out (:func:`to_wire`): English names become the vendor's names, unset optional fields are
+left out, nested references the vendor wants flat (``NumarFactura``) are flattened, dates become
+``yyyy-mm-dd`` (``yyyy-mm-dd hh:mm:ss`` for a datetime), and decimals stay ``Decimal`` until
+:func:`dumps_json` or :func:`encode_form` writes them exactly: a JSON number with no float on the
+way and no exponent, a whole number without a fraction (``21``, never ``21.0``).
+
+Coming back (:func:`from_wire`): tolerant, as the vendor is loose. Keys match without regard to
+case (``UM``/``um``), unknown keys are ignored, money comes from a string or a number, empty
+strings and nulls mean "absent", the article VAT fraction ``0.19`` becomes ``19``, and every
+reply model keeps the mapping it came from in ``raw``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import json
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlencode
+
+import attrs
+from cattrs import Converter
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from .models._fields import ALIASES_KEY, FLATTEN_KEY, FRACTION_PERCENT_KEY, RAW_KEY, WIRE_KEY
+
+__all__ = [
+    "WireConverter",
+    "WireFormat",
+    "configure_converter",
+    "converter",
+    "dumps_json",
+    "encode_body",
+    "encode_form",
+    "flatten_form",
+    "format_decimal",
+    "from_wire",
+    "loads_json",
+    "make_converter",
+    "to_wire",
+]
+
+T = TypeVar("T")
+
+#: How a POST body is encoded: JSON (the default) or the older bracket form encoding.
+WireFormat = Literal["json", "form"]
+
+_RAW_SLOT = "\x00raw"  # a key no vendor reply can hold, carrying the reply into the raw field
+_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class WireConverter(Converter):
+    """A cattrs converter that speaks the FGO wire format."""
+
+    def to_wire(self, model: Any) -> dict[str, Any]:
+        """The wire dict of a request model (see :func:`to_wire`)."""
+        result = self.unstructure(model)
+        if not isinstance(result, dict):
+            raise TypeError(f"{type(model).__name__} is not a request model")
+        return result
+
+    def from_wire(self, data: Any, cls: type[T]) -> T:
+        """A reply model from a decoded reply (see :func:`from_wire`)."""
+        return self.structure(data, cls)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalars
+
+
+def format_decimal(value: Decimal) -> str:
+    """The exact text of a decimal as the vendor wants it: no exponent, no ``.0`` on whole numbers.
+
+    >>> [format_decimal(Decimal(text)) for text in ("21.0", "1E+2", "19.99")]
+    ['21', '100', '19.99']
+    """
+    if not value.is_finite():
+        raise ValueError(f"{value} cannot be sent: only finite numbers can")
+    if value.is_zero():
+        return "0"
+    if value == value.to_integral_value():
+        return format(value.to_integral_value(), "f")
+    return format(value, "f")
+
+
+def _decimal_from_reply(value: Any, _: Any = None) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # json.loads is told to give Decimals; a float only arrives from a caller's own dict.
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")  # "167,69": the Romanian decimal comma
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+    raise ValueError(f"{value!r} is not a number")
+
+
+def _percent_from_fraction(value: Any, _: Any = None) -> Decimal:
+    rate = _decimal_from_reply(value)
+    # The vendor sends 19 and answers 0.19; a rate below 1 % is not a rate Romania has ever had,
+    # so anything strictly between 0 and 1 is read as a fraction.
+    if 0 < abs(rate) < 1:
+        rate = rate * 100
+    return _plain(rate)
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Drop trailing zeros without switching to exponent form: ``19.00`` -> ``19``."""
+    if value == value.to_integral_value():
+        return Decimal(int(value))
+    return value.normalize()
+
+
+def _bool_from_reply(value: Any, _: Any = None) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, Decimal)):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in {"true", "1", "da", "yes"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "0", "nu", "no"}:
+        return False
+    raise ValueError(f"{value!r} is not a boolean")
+
+
+def _int_from_reply(value: Any, _: Any = None) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not an integer")
+    if isinstance(value, int):
+        return value
+    number = _decimal_from_reply(value)
+    if number != number.to_integral_value():
+        raise ValueError(f"{value!r} is not an integer")
+    return int(number)
+
+
+def _str_from_reply(value: Any, _: Any = None) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"{value!r} is not text")
+
+
+def _date_from_reply(value: Any, _: Any = None) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        # "2025-02-02", "2025-02-02 10:00:00" and "2025-02-02T10:00:00" all occur.
+        return datetime.date.fromisoformat(value.strip()[:10])
+    raise ValueError(f"{value!r} is not a date")
+
+
+def _datetime_from_reply(value: Any, _: Any = None) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, datetime.date):
+        return datetime.datetime.combine(value, datetime.time())
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) == 10:
+            return datetime.datetime.combine(datetime.date.fromisoformat(text), datetime.time())
+        return datetime.datetime.fromisoformat(text.replace(" ", "T", 1).rstrip("Z"))
+    raise ValueError(f"{value!r} is not a date and time")
+
+
+def _is_enum(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, enum.Enum)
+
+
+def _enum_value(value: enum.Enum) -> Any:
+    return value.value
+
+
+def _date_to_wire(value: datetime.date) -> str:
+    return value.isoformat()
+
+
+def _datetime_to_wire(value: datetime.datetime) -> str:
+    return value.strftime(_DATETIME_FORMAT)
+
+
+def _decimal_to_wire(value: Decimal) -> Decimal:
+    # Kept as a Decimal so that the writer, not a float, decides its text.
+    return _plain(value) if value == value.to_integral_value() else value
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+def _is_wire_model(cls: Any) -> bool:
+    # Every field of a model names its wire key (or is flattened, or is the raw reply).
+    return attrs.has(cls) and all(
+        WIRE_KEY in f.metadata or FLATTEN_KEY in f.metadata or RAW_KEY in f.metadata
+        for f in attrs.fields(cls)
+    )
+
+
+def _unstructure_factory(conv: WireConverter) -> Callable[[Any], Callable[[Any], Any]]:
+    def factory(cls: Any) -> Callable[[Any], Any]:
+        overrides: dict[str, Any] = {}
+        flattened: list[tuple[str, dict[str, str]]] = []
+        for field in attrs.fields(cls):
+            if FLATTEN_KEY in field.metadata:
+                flattened.append((field.name, field.metadata[FLATTEN_KEY]))
+                overrides[field.name] = override(omit=True)
+            elif RAW_KEY in field.metadata:
+                overrides[field.name] = override(omit=True)
+            else:
+                overrides[field.name] = override(
+                    rename=field.metadata[WIRE_KEY],
+                    omit_if_default=field.default is None,
+                )
+        generated = make_dict_unstructure_fn(cls, conv, **overrides)
+        if not flattened:
+            return generated
+
+        def unstructure_flattening(model: Any) -> dict[str, Any]:
+            result: dict[str, Any] = {}
+            for name, names in flattened:
+                nested = getattr(model, name)
+                for attribute, wire_name in names.items():
+                    result[wire_name] = conv.unstructure(getattr(nested, attribute))
+            result.update(generated(model))
+            return result
+
+        return unstructure_flattening
+
+    return factory
+
+
+def _structure_factory(conv: WireConverter) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    def factory(cls: Any) -> Callable[[Any, Any], Any]:
+        overrides: dict[str, Any] = {}
+        aliases: list[tuple[str, tuple[str, ...]]] = []
+        raw_field: str | None = None
+        for field in attrs.fields(cls):
+            if RAW_KEY in field.metadata:
+                raw_field = field.name
+                overrides[field.name] = override(rename=_RAW_SLOT, struct_hook=_identity)
+                continue
+            if FLATTEN_KEY in field.metadata:
+                continue
+            key = field.metadata[WIRE_KEY].lower()
+            if field.metadata.get(FRACTION_PERCENT_KEY):
+                overrides[field.name] = override(
+                    rename=key, struct_hook=_optional(_percent_from_fraction)
+                )
+            else:
+                overrides[field.name] = override(rename=key)
+            if field.metadata.get(ALIASES_KEY):
+                aliases.append((key, tuple(a.lower() for a in field.metadata[ALIASES_KEY])))
+        generated = make_dict_structure_fn(
+            cls,
+            conv,
+            _cattrs_forbid_extra_keys=False,
+            _cattrs_detailed_validation=False,
+            **overrides,
+        )
+
+        def structure_tolerantly(data: Any, _: Any) -> Any:
+            if not isinstance(data, Mapping):
+                raise ValueError(f"expected an object for {cls.__name__}, got {data!r}")
+            # Absent, null and "" all mean "not given": the defaults of the model then apply.
+            folded = {str(k).lower(): v for k, v in data.items() if v is not None and v != ""}
+            for key, others in aliases:
+                if key not in folded:
+                    for other in others:
+                        if other in folded:
+                            folded[key] = folded[other]
+                            break
+            if raw_field is not None:
+                folded[_RAW_SLOT] = data
+            return generated(folded, cls)
+
+        return structure_tolerantly
+
+    return factory
+
+
+def _identity(value: Any, _: Any) -> Any:
+    return value
+
+
+def _optional(hook: Callable[[Any, Any], T]) -> Callable[[Any, Any], T | None]:
+    def structure(value: Any, type_: Any) -> T | None:
+        return None if value is None else hook(value, type_)
+
+    return structure
+
+
+def configure_converter(conv: WireConverter) -> None:
+    """Register the FGO wire hooks on ``conv`` (as ``cattrs.preconf.*.configure_converter``)."""
+    conv.register_unstructure_hook(Decimal, _decimal_to_wire)
+    conv.register_unstructure_hook_factory(_is_enum, lambda _: _enum_value)
+    conv.register_unstructure_hook(datetime.datetime, _datetime_to_wire)
+    conv.register_unstructure_hook(datetime.date, _date_to_wire)
+    conv.register_structure_hook(Decimal, _decimal_from_reply)
+    conv.register_structure_hook(bool, _bool_from_reply)
+    conv.register_structure_hook(int, _int_from_reply)
+    conv.register_structure_hook(str, _str_from_reply)
+    conv.register_structure_hook(datetime.datetime, _datetime_from_reply)
+    conv.register_structure_hook(datetime.date, _date_from_reply)
+    conv.register_unstructure_hook_factory(_is_wire_model, _unstructure_factory(conv))
+    conv.register_structure_hook_factory(_is_wire_model, _structure_factory(conv))
+
+
+def make_converter() -> WireConverter:
+    """A new converter configured for the FGO wire format."""
+    conv = WireConverter()
+    configure_converter(conv)
+    return conv
+
+
+#: The converter the library uses.
+converter = make_converter()
+
+
+def to_wire(model: Any) -> dict[str, Any]:
+    """The wire dict of a request model: the vendor's names, unset fields left out."""
+    return converter.to_wire(model)
+
+
+def from_wire(data: Any, cls: type[T]) -> T:
+    """A reply model decoded tolerantly from a decoded reply (or part of one)."""
+    return converter.from_wire(data, cls)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bodies
+
+
+def dumps_json(value: Any) -> str:
+    """JSON text for a wire dict, writing every Decimal exactly as :func:`format_decimal` does.
+
+    The stdlib encoder can only write a Decimal through a float; this small writer keeps the
+    exact digits. Floats are refused: they have no place in a payload about money.
+    """
+    return "".join(_json_parts(value))
+
+
+def _json_parts(value: Any) -> Iterator[str]:
+    if value is None:
+        yield "null"
+    elif value is True:
+        yield "true"
+    elif value is False:
+        yield "false"
+    elif isinstance(value, str):
+        yield json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, int):
+        yield str(value)
+    elif isinstance(value, Decimal):
+        yield format_decimal(value)
+    elif isinstance(value, Mapping):
+        yield "{"
+        for index, (key, item) in enumerate(value.items()):
+            if index:
+                yield ","
+            yield json.dumps(str(key), ensure_ascii=False)
+            yield ":"
+            yield from _json_parts(item)
+        yield "}"
+    elif isinstance(value, (list, tuple)):
+        yield "["
+        for index, item in enumerate(value):
+            if index:
+                yield ","
+            yield from _json_parts(item)
+        yield "]"
+    else:
+        raise TypeError(f"a {type(value).__name__} cannot be written to the wire")
+
+
+def flatten_form(value: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The bracket form of a wire dict: ``Client[Denumire]``, ``Continut[0][Denumire]``."""
+    pairs: list[tuple[str, str]] = []
+
+    def walk(prefix: str, item: Any) -> None:
+        if isinstance(item, Mapping):
+            for key, nested in item.items():
+                walk(f"{prefix}[{key}]" if prefix else str(key), nested)
+        elif isinstance(item, (list, tuple)):
+            for index, nested in enumerate(item):
+                walk(f"{prefix}[{index}]", nested)
+        elif item is None:
+            return
+        elif isinstance(item, bool):
+            pairs.append((prefix, "true" if item else "false"))
+        elif isinstance(item, Decimal):
+            pairs.append((prefix, format_decimal(item)))
+        elif isinstance(item, (str, int)):
+            pairs.append((prefix, str(item)))
+        else:
+            raise TypeError(f"a {type(item).__name__} cannot be written to the wire")
+
+    walk("", value)
+    return pairs
+
+
+def encode_form(value: Mapping[str, Any]) -> str:
+    """The ``application/x-www-form-urlencoded`` text of a wire dict, in bracket form."""
+    return urlencode(flatten_form(value))
+
+
+def encode_body(value: Mapping[str, Any], wire_format: WireFormat) -> tuple[bytes, str]:
+    """The body bytes and Content-Type of a wire dict in the chosen format."""
+    if wire_format == "json":
+        return dumps_json(value).encode("utf-8"), "application/json; charset=utf-8"
+    if wire_format == "form":
+        return encode_form(value).encode("ascii"), "application/x-www-form-urlencoded"
+    raise ValueError(f"unknown wire format {wire_format!r}; use 'json' or 'form'")
+
+
+def loads_json(body: bytes | str) -> Any:
+    """Decode a reply, reading every non-integer number as a Decimal (never through a float)."""
+    return json.loads(body, parse_float=Decimal)

@@ -1,0 +1,244 @@
+"""The table of vendor methods: path, HTTP verb, rate bucket, hash input, retry class, types.
+
+This is the one place that says how each method of ``SPEC.md`` behaves. The protocol core builds
+requests and decodes replies from it, the scheduler takes the bucket and the retry class from it,
+and the simulator serves the same paths.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from . import models
+
+__all__ = [
+    "ENDPOINTS",
+    "Bucket",
+    "Endpoint",
+    "RetryClass",
+    "get_key",
+    "nomenclature_endpoint",
+]
+
+
+class Bucket(str, enum.Enum):
+    """The rate-limit families of ``SPEC.md``: calls of one bucket and company share a limit."""
+
+    FACTURA = "factura"
+    ARTICOL = "articol"
+    ARTICOL_LIST = "articol-list"
+    ARTICOL_MODIFICATE = "articol-modificate"
+    CLIENT = "client"
+    NOMENCLATOR = "nomenclator"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class RetryClass(str, enum.Enum):
+    """What repeating a call whose reply was lost would do (``SPEC.md``, safe retries)."""
+
+    #: Reads nothing but reads: always safe to repeat.
+    READ_ONLY = "read-only"
+    #: Creates an invoice: safe to repeat only when the vendor can deduplicate it.
+    CREATE = "create"
+    #: A repeat records a second payment or a second reversal: never repeated after a lost reply.
+    NOT_REPEATABLE = "not-repeatable"
+    #: A repeat fails or changes nothing (delete, cancel, AWB): repeated, and its answer reported.
+    REPEATABLE = "repeatable"
+
+
+def get_key(mapping: Mapping[str, Any], name: str) -> Any:
+    """``mapping[name]``, matching the key without regard to case; None when absent."""
+    if name in mapping:
+        return mapping[name]
+    wanted = name.lower()
+    for key, value in mapping.items():
+        if str(key).lower() == wanted:
+            return value
+    return None
+
+
+def _whole(reply: Mapping[str, Any]) -> Any:
+    return reply
+
+
+def _part(name: str) -> Callable[[Mapping[str, Any]], Any]:
+    def extract(reply: Mapping[str, Any]) -> Any:
+        return get_key(reply, name)
+
+    extract.__name__ = f"part_{name}"
+    return extract
+
+
+def _issued(reply: Mapping[str, Any]) -> Any:
+    # The stock info sits beside "Factura", not inside it.
+    invoice = get_key(reply, "Factura")
+    if not isinstance(invoice, Mapping):
+        return invoice
+    return {**invoice, "InfoStoc": get_key(reply, "InfoStoc")}
+
+
+@attrs.frozen(kw_only=True)
+class Endpoint:
+    """One vendor method.
+
+    ``hash_input`` is the path, in the wire payload, of the text hashed with the credentials
+    (``("Client", "Denumire")``), or ``None`` for the methods whose hash has no third part.
+    ``extract`` picks the part of a successful reply that becomes ``result_type``.
+    """
+
+    name: str
+    http_method: str
+    bucket: Bucket
+    retry_class: RetryClass
+    request_type: type[Any] | None
+    result_type: type[Any]
+    hash_input: tuple[str, ...] | None = None
+    extract: Callable[[Mapping[str, Any]], Any] = _whole
+    signed: bool = True
+
+    @property
+    def path(self) -> str:
+        """The path below the root URL (``factura/emitere``)."""
+        return self.name
+
+    @property
+    def read_only(self) -> bool:
+        """True when the method only reads."""
+        return self.retry_class is RetryClass.READ_ONLY
+
+
+def _invoice_method(
+    name: str,
+    retry_class: RetryClass,
+    result_type: type[Any] = models.Confirmation,
+    *,
+    request_type: type[Any] = models.InvoiceRef,
+    hash_input: tuple[str, ...] = ("Numar",),
+    extract: Callable[[Mapping[str, Any]], Any] = _whole,
+) -> Endpoint:
+    return Endpoint(
+        name=f"factura/{name}",
+        http_method="POST",
+        bucket=Bucket.FACTURA,
+        retry_class=retry_class,
+        request_type=request_type,
+        result_type=result_type,
+        hash_input=hash_input,
+        extract=extract,
+    )
+
+
+def _article_method(
+    name: str,
+    bucket: Bucket,
+    request_type: type[Any],
+    result_type: type[Any],
+    extract: Callable[[Mapping[str, Any]], Any],
+) -> Endpoint:
+    return Endpoint(
+        name=name,
+        http_method="POST",
+        bucket=bucket,
+        retry_class=RetryClass.READ_ONLY,
+        request_type=request_type,
+        result_type=result_type,
+        extract=extract,
+    )
+
+
+def nomenclature_endpoint(name: str) -> Endpoint:
+    """The endpoint of one nomenclator (``judet``, ``tva``...): a GET, no company, no hash."""
+    if name not in models.NOMENCLATURE_NAMES:
+        known = ", ".join(models.NOMENCLATURE_NAMES)
+        raise ValueError(f"unknown nomenclator {name!r}; the vendor has {known}")
+    return Endpoint(
+        name=f"nomenclator/{name}",
+        http_method="GET",
+        bucket=Bucket.NOMENCLATOR,
+        retry_class=RetryClass.READ_ONLY,
+        request_type=None,
+        result_type=models.Nomenclature,
+        signed=False,
+    )
+
+
+_TABLE = (
+    _invoice_method(
+        "emitere",
+        RetryClass.CREATE,
+        models.IssuedInvoice,
+        request_type=models.Invoice,
+        hash_input=("Client", "Denumire"),
+        extract=_issued,
+    ),
+    _invoice_method("print", RetryClass.READ_ONLY, models.InvoiceLink, extract=_part("Factura")),
+    _invoice_method("stergere", RetryClass.REPEATABLE),
+    _invoice_method("anulare", RetryClass.REPEATABLE),
+    _invoice_method(
+        "getstatus", RetryClass.READ_ONLY, models.InvoiceStatus, extract=_part("Factura")
+    ),
+    _invoice_method(
+        "incasare",
+        RetryClass.NOT_REPEATABLE,
+        models.PaymentReceipt,
+        request_type=models.Payment,
+        hash_input=("NumarFactura",),
+    ),
+    _invoice_method(
+        "stergereincasare",
+        RetryClass.REPEATABLE,
+        request_type=models.PaymentDeletion,
+        hash_input=("NumarFactura",),
+    ),
+    _invoice_method(
+        "stornare",
+        RetryClass.NOT_REPEATABLE,
+        models.InvoiceLink,
+        request_type=models.Reversal,
+        extract=_part("Factura"),
+    ),
+    _invoice_method("awb", RetryClass.REPEATABLE, request_type=models.AwbAssignment),
+    _invoice_method("listfacturiasociate", RetryClass.READ_ONLY, models.AssociatedInvoices),
+    _article_method(
+        "articol/list",
+        Bucket.ARTICOL_LIST,
+        models.PageRequest,
+        models.ArticlePage,
+        _part("Result"),
+    ),
+    _article_method(
+        "articol/get", Bucket.ARTICOL, models.ArticleQuery, models.Article, _part("Result")
+    ),
+    _article_method(
+        "articol/getlist", Bucket.ARTICOL, models.ArticleCodes, models.Articles, _whole
+    ),
+    _article_method(
+        "articol/articolemodificate",
+        Bucket.ARTICOL_MODIFICATE,
+        models.ChangedArticlesQuery,
+        models.ChangedArticles,
+        _whole,
+    ),
+    _article_method(
+        "articol/gestiune", Bucket.ARTICOL, models.NoParameters, models.Warehouses, _part("Result")
+    ),
+    Endpoint(
+        name="client/list",
+        http_method="POST",
+        bucket=Bucket.CLIENT,
+        retry_class=RetryClass.READ_ONLY,
+        request_type=models.PageRequest,
+        result_type=models.CustomerPage,
+        extract=_part("Result"),
+    ),
+    *(nomenclature_endpoint(name) for name in models.NOMENCLATURE_NAMES),
+)
+
+#: Every vendor method by its name (``"factura/emitere"``).
+ENDPOINTS: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in _TABLE}

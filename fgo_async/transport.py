@@ -1,0 +1,183 @@
+"""The transport seam: how a :class:`~fgo_async.protocol.Request` becomes a raw HTTP reply.
+
+:class:`Transport` is the protocol every transport follows (as in httpx). :class:`AiohttpTransport`
+sends over aiohttp, with the application's own ``ClientSession`` when given (never closing it)
+or one of its own; :class:`MockTransport` answers from a handler, for tests. A transport maps
+failures of the exchange onto the :class:`~fgo_async.errors.FgoTransportError` family, telling
+apart a request that was never sent (:class:`FgoConnectError`) from one that may have been
+processed (:class:`FgoTimeoutError`, :class:`FgoConnectionLostError`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import ipaddress
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+import aiohttp
+import attrs
+
+from .errors import (
+    FgoConfigurationError,
+    FgoConnectError,
+    FgoConnectionLostError,
+    FgoTimeoutError,
+)
+from .protocol import Request
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "AiohttpTransport",
+    "MockTransport",
+    "RawResponse",
+    "Transport",
+    "check_base_url",
+]
+
+#: The client's own timeout for one call, in seconds: longer than the vendor's 15 s budget for
+#: issuing an invoice, so that the vendor's clear answer arrives rather than a client-side
+#: abort whose outcome nobody knows.
+DEFAULT_TIMEOUT = 30.0
+
+
+@attrs.frozen(kw_only=True)
+class RawResponse:
+    """An HTTP reply as received: status, headers and body bytes."""
+
+    status: int
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    body: bytes = b""
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Sends one request and returns the raw reply; raises FgoTransportError when it cannot."""
+
+    async def send(self, request: Request, *, timeout: float) -> RawResponse:
+        """Send ``request`` and return the reply, within ``timeout`` seconds."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the transport owns."""
+        ...
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
+    """``base_url`` if it is usable: https, or plain http on loopback (or when allowed)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FgoConfigurationError(f"base_url {base_url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+        raise FgoConfigurationError(
+            f"base_url {base_url!r} is plain http to a host that is not loopback: the Hash "
+            "would cross the network unencrypted. Use https, or pass allow_insecure_http=True."
+        )
+    return base_url
+
+
+class AiohttpTransport:
+    """Sends requests with aiohttp.
+
+    With ``session`` it uses the application's session and never closes it; without, it
+    creates one on first use and closes it in :meth:`aclose`. TLS certificates are always
+    verified (the session's own settings apply when the application gives one).
+    """
+
+    def __init__(self, session: aiohttp.ClientSession | None = None) -> None:
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit_per_host=100),
+                # Timeouts are per request; redirects and cookies play no part in this API.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+    async def send(self, request: Request, *, timeout: float = DEFAULT_TIMEOUT) -> RawResponse:
+        """Send ``request``; map aiohttp's failures onto the FgoTransportError family."""
+        if self._closed:
+            raise RuntimeError("the transport is closed")
+        session = self._get_session()
+        client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
+        identity = request.identity
+        try:
+            async with session.request(
+                request.method,
+                request.url,
+                data=request.body or None,
+                headers=dict(request.headers),
+                timeout=client_timeout,
+                allow_redirects=False,
+            ) as response:
+                body = await response.read()
+                return RawResponse(
+                    status=response.status, headers=dict(response.headers), body=body
+                )
+        except aiohttp.ConnectionTimeoutError as error:
+            raise FgoConnectError(f"connecting timed out: {error}", identity=identity) from None
+        except aiohttp.ClientConnectorError as error:
+            # Refused, DNS, TLS handshake: no byte of the request was sent.
+            raise FgoConnectError(f"could not connect: {error}", identity=identity) from None
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise FgoTimeoutError(
+                f"no reply within {timeout:g} s; the vendor may have processed the call",
+                identity=identity,
+            ) from None
+        except aiohttp.ClientError as error:
+            raise FgoConnectionLostError(
+                f"the connection failed after sending: {type(error).__name__}: {error}",
+                identity=identity,
+            ) from None
+
+    async def aclose(self) -> None:
+        """Close the session if this transport created it."""
+        self._closed = True
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        self._session = None
+
+
+Handler = Callable[[Request], "RawResponse | Awaitable[RawResponse]"]
+
+
+class MockTransport:
+    """A transport that answers every request from ``handler``, for tests (as httpx's).
+
+    The handler may be sync or async, and may raise a transport error to simulate a failure.
+    Every request is kept in :attr:`requests`.
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[Request] = []
+        self.closed = False
+
+    async def send(self, request: Request, *, timeout: float = DEFAULT_TIMEOUT) -> RawResponse:
+        """Record ``request`` and return the handler's answer."""
+        self.requests.append(request)
+        answer: Any = self.handler(request)
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if not isinstance(answer, RawResponse):
+            raise TypeError(f"the handler returned {answer!r}, not a RawResponse")
+        return answer
+
+    async def aclose(self) -> None:
+        """Mark the transport closed."""
+        self.closed = True

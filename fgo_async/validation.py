@@ -1,0 +1,408 @@
+"""Local checks run before a call is sent or queued, so that bad input costs no rate-limit slot.
+
+Pure functions: :func:`check_cui`, :func:`check_cnp` and :func:`check_iban` answer one question
+each; :func:`find_problems` lists every problem of a request model (all the problems of one
+invoice together, each with its field path such as ``lines[2].unit_price`` and the vendor's name
+of the field); :func:`ensure_valid` raises :class:`~fgo_async.errors.FgoValidationError` for the
+errors and emits :class:`~fgo_async.errors.FgoValidationWarning` for what the vendor tolerates.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from .errors import FgoValidationError, FgoValidationWarning, Problem
+from .models import (
+    ArticleCodes,
+    ArticleQuery,
+    AwbAssignment,
+    ChangedArticlesQuery,
+    Customer,
+    CustomerType,
+    Invoice,
+    InvoiceLine,
+    InvoiceRef,
+    PageRequest,
+    Payment,
+    PaymentDeletion,
+    ReceiptRef,
+    Reversal,
+)
+from .models._fields import WIRE_KEY
+from .signing import flatten_diacritics
+
+__all__ = [
+    "MAX_LENGTHS",
+    "check_cnp",
+    "check_cui",
+    "check_iban",
+    "ensure_valid",
+    "find_problems",
+    "is_romania",
+]
+
+#: The vendor's maximum lengths (``SPEC.md``), by model and field.
+MAX_LENGTHS: dict[type[Any], dict[str, int]] = {
+    Invoice: {
+        "series": 50, "number": 50, "document_type": 50, "currency": 3, "text": 2000,
+        "explanations": 2000, "external_id": 36,
+    },
+    Customer: {
+        "name": 255, "tax_id": 128, "trade_register": 128, "email": 100, "phone": 100,
+        "country": 128, "county": 100, "locality": 100, "address": 500, "type": 2,
+        "bank_account": 100,
+    },
+    InvoiceLine: {
+        "name": 1000, "article_code": 128, "warehouse_code": 128, "description": 4000, "unit": 5,
+    },
+    InvoiceRef: {"series": 50, "number": 50},
+    ReceiptRef: {"series": 50, "number": 50},
+    Payment: {"payment_type": 50, "receipt_series": 50, "account": 50, "document_type": 50},
+    Reversal: {"series": 50, "number": 50},
+    AwbAssignment: {"awb": 128},
+    ArticleQuery: {"code": 128},
+}  # fmt: skip
+
+#: Decimal places the vendor keeps: prices XXXX.XX, quantities XXXX.XXX.
+PRICE_PLACES = 2
+QUANTITY_PLACES = 3
+MAX_ARTICLE_CODES = 30
+MAX_CHANGED_HOURS = 170
+
+_ROMANIA = {"romania", "ro", "rou"}
+_CUI_KEY = (7, 5, 3, 2, 1, 7, 5, 3, 2)
+_CNP_KEY = (2, 7, 9, 1, 4, 6, 3, 5, 8, 2, 7, 9)
+
+
+def is_romania(country: str | None) -> bool:
+    """True for the ways the vendor's nomenclator and shops spell Romania (``RO``, ``România``)."""
+    if country is None:
+        return False
+    return flatten_diacritics(country).strip().casefold() in _ROMANIA
+
+
+def check_cui(value: str) -> bool:
+    """True when ``value`` is a Romanian company tax id (CUI/CIF) with a correct check digit.
+
+    An ``RO`` prefix (VAT payers) and spaces are allowed: ``RO 18547290`` is valid.
+    """
+    text = re.sub(r"\s+", "", value).upper()
+    text = text.removeprefix("RO")
+    if not text.isdigit() or not 2 <= len(text) <= 10 or text[0] == "0":
+        return False
+    body, control = text[:-1].rjust(9, "0"), int(text[-1])
+    checksum = sum(int(d) * k for d, k in zip(body, _CUI_KEY, strict=True)) * 10 % 11
+    return (0 if checksum == 10 else checksum) == control
+
+
+def check_cnp(value: str) -> bool:
+    """True when ``value`` is a Romanian personal numeric code (CNP) with a correct check digit."""
+    text = value.strip()
+    if len(text) != 13 or not text.isdigit() or text[0] == "0":
+        return False
+    checksum = sum(int(d) * k for d, k in zip(text[:12], _CNP_KEY, strict=True)) % 11
+    return (1 if checksum == 10 else checksum) == int(text[12])
+
+
+def check_iban(value: str) -> bool:
+    """True when ``value`` is an IBAN with correct check digits (ISO 13616, mod 97)."""
+    text = re.sub(r"\s+", "", value).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{1,30}", text):
+        return False
+    rearranged = text[4:] + text[:4]
+    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+
+
+def _wire_name(model: type[Any], field: str) -> str | None:
+    for attribute in attrs.fields(model):
+        if attribute.name == field:
+            name = attribute.metadata.get(WIRE_KEY)
+            return name if isinstance(name, str) else None
+    return None
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+@attrs.define
+class _Findings:
+    """Collects problems, prefixing field paths as it goes down into nested models."""
+
+    problems: list[Problem] = attrs.field(factory=list)
+
+    def add(
+        self,
+        path: str,
+        wire_name: str | None,
+        rule: str,
+        message: str,
+        *,
+        warning: bool = False,
+    ) -> None:
+        self.problems.append(
+            Problem(field=path, rule=rule, message=message, wire_name=wire_name, warning=warning)
+        )
+
+
+def _path(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _wire_path(prefix: str | None, name: str | None) -> str | None:
+    if name is None:
+        return None
+    return f"{prefix}[{name}]" if prefix else name
+
+
+class _Scope:
+    """One model being checked, with its Python and wire path prefixes."""
+
+    def __init__(self, findings: _Findings, model: Any, path: str = "", wire: str | None = None):
+        self.findings = findings
+        self.model = model
+        self.path = path
+        self.wire = wire
+
+    def add(self, field: str, rule: str, message: str, *, warning: bool = False) -> None:
+        wire_name = _wire_path(self.wire, _wire_name(type(self.model), field))
+        self.findings.add(_path(self.path, field), wire_name, rule, message, warning=warning)
+
+    def required(self, *fields: str) -> None:
+        for field in fields:
+            value = getattr(self.model, field)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                self.add(field, "required", "is required")
+
+    def strings(self, *fields: str) -> None:
+        """Text fields must be text: ``"001"`` is not ``1``, and a number loses its zeros."""
+        for field in fields:
+            value = getattr(self.model, field)
+            if value is not None and not isinstance(value, str):
+                self.add(field, "string", f"must be a string, not {type(value).__name__}")
+
+    def lengths(self) -> None:
+        for field, limit in MAX_LENGTHS.get(type(self.model), {}).items():
+            value = getattr(self.model, field)
+            if isinstance(value, str) and len(value) > limit:
+                self.add(field, "max_length", f"is {len(value)} characters long; at most {limit}")
+
+    def places(self, field: str, places: int) -> None:
+        value = getattr(self.model, field)
+        if isinstance(value, Decimal) and _places(value) > places:
+            self.add(field, "decimal_places", f"{value} has more than {places} decimal places")
+
+
+def _string_fields(model: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in attrs.fields(type(model)) if f.type in ("str", "str | None", str))
+
+
+def _check_ref(scope: _Scope) -> None:
+    scope.strings("series", "number")
+    scope.required("series", "number")
+    scope.lengths()
+
+
+def _check_customer(scope: _Scope, validate_tax_id: bool | None) -> None:
+    customer: Customer = scope.model
+    scope.strings(*_string_fields(customer))
+    scope.required("name", "country")
+    scope.lengths()
+    romanian = is_romania(customer.country)
+    if romanian:
+        scope.required("county")
+    if customer.external_id is not None and (
+        isinstance(customer.external_id, bool)
+        or not isinstance(customer.external_id, int)
+        or customer.external_id <= 0
+    ):
+        scope.add("external_id", "positive_int", "must be a whole number greater than 0")
+    tax_id = customer.tax_id.strip() if isinstance(customer.tax_id, str) else ""
+    if romanian and customer.type is CustomerType.PJ and validate_tax_id is not False:
+        if not tax_id:
+            scope.add(
+                "tax_id",
+                "required",
+                "is required for a Romanian company (or set validate_tax_id=False)",
+            )
+        elif not check_cui(tax_id):
+            scope.add(
+                "tax_id",
+                "cui_check_digit",
+                f"{tax_id!r} is not a valid Romanian CUI (wrong check digit or form)",
+            )
+    if romanian and customer.type is CustomerType.PF and tax_id and not check_cnp(tax_id):
+        scope.add(
+            "tax_id",
+            "cnp_check_digit",
+            f"{tax_id!r} is not a valid CNP; FGO will ignore it",
+            warning=True,
+        )
+    if (
+        isinstance(customer.bank_account, str)
+        and customer.bank_account.strip()
+        and not (check_iban(customer.bank_account))
+    ):
+        scope.add(
+            "bank_account", "iban_check_digits", "is not a valid IBAN (check digits)", warning=True
+        )
+
+
+def _check_line(scope: _Scope) -> None:
+    line: InvoiceLine = scope.model
+    scope.strings(*_string_fields(line))
+    scope.required("name", "unit")
+    scope.lengths()
+    if line.quantity == 0:
+        scope.add("quantity", "not_zero", "must not be 0 (use a negative quantity for a return)")
+    scope.places("quantity", QUANTITY_PLACES)
+    if (line.unit_price is None) == (line.total_price is None):
+        scope.add(
+            "unit_price",
+            "one_price",
+            "give exactly one of unit_price (VAT excluded) and total_price (VAT included)",
+        )
+    if line.unit_price is not None and line.unit_price < 0:
+        scope.add(
+            "unit_price",
+            "not_negative",
+            "must not be negative; put the sign on the quantity instead",
+        )
+    scope.places("unit_price", PRICE_PLACES)
+    scope.places("total_price", PRICE_PLACES)
+    if not 0 <= line.vat_rate <= 100:
+        scope.add("vat_rate", "percentage", f"{line.vat_rate} is not a percentage from 0 to 100")
+    elif 0 < line.vat_rate < 1:
+        scope.add(
+            "vat_rate",
+            "percentage",
+            f"{line.vat_rate} looks like a fraction; send the percentage (21, not 0.21)",
+        )
+
+
+def _check_invoice(findings: _Findings, invoice: Invoice) -> None:
+    scope = _Scope(findings, invoice)
+    scope.strings(*_string_fields(invoice))
+    scope.required("series")
+    scope.lengths()
+    if invoice.currency is not None and not re.fullmatch(r"[A-Z]{3}", invoice.currency):
+        scope.add("currency", "iso_4217", f"{invoice.currency!r} is not a 3-letter currency code")
+    if invoice.check_duplicate and not invoice.can_deduplicate:
+        scope.add(
+            "check_duplicate",
+            "needs_key",
+            "has no effect without external_id, or series and number together",
+            warning=True,
+        )
+    if invoice.due_date and invoice.issue_date and invoice.due_date < invoice.issue_date:
+        scope.add("due_date", "after_issue_date", "is before the issue date")
+    # Callers without a type checker can pass anything; say so rather than crash.
+    customer: object = invoice.customer
+    if not isinstance(customer, Customer):
+        scope.add("customer", "type", "must be a Customer")
+    else:
+        _check_customer(_Scope(findings, customer, "customer", "Client"), invoice.validate_tax_id)
+    if not invoice.lines:
+        scope.add("lines", "required", "an invoice needs at least one line")
+    lines: tuple[object, ...] = invoice.lines
+    for index, line in enumerate(lines):
+        if not isinstance(line, InvoiceLine):
+            scope.add(f"lines[{index}]", "type", "must be an InvoiceLine")
+            continue
+        _check_line(_Scope(findings, line, f"lines[{index}]", f"Continut[{index}]"))
+
+
+def _check_payment(findings: _Findings, payment: Payment) -> None:
+    scope = _Scope(findings, payment)
+    _check_ref(_Scope(findings, payment.invoice, "invoice"))
+    scope.strings("payment_type", "receipt_series", "account", "document_type")
+    scope.required("payment_type", "paid_at")
+    scope.lengths()
+    if payment.amount == 0:
+        scope.add("amount", "not_zero", "must not be 0")
+    scope.places("amount", PRICE_PLACES)
+
+
+def _iter_problems(model: Any) -> Iterator[Problem]:
+    findings = _Findings()
+    if isinstance(model, Invoice):
+        _check_invoice(findings, model)
+    elif isinstance(model, (InvoiceRef, ReceiptRef)):
+        _check_ref(_Scope(findings, model))
+    elif isinstance(model, Payment):
+        _check_payment(findings, model)
+    elif isinstance(model, PaymentDeletion):
+        _check_ref(_Scope(findings, model.invoice, "invoice"))
+        _check_ref(_Scope(findings, model.receipt, "receipt"))
+    elif isinstance(model, Reversal):
+        _check_ref(_Scope(findings, model.invoice, "invoice"))
+        scope = _Scope(findings, model)
+        scope.strings("series", "number")
+        scope.lengths()
+    elif isinstance(model, AwbAssignment):
+        _check_ref(_Scope(findings, model.invoice, "invoice"))
+        scope = _Scope(findings, model)
+        scope.strings("awb")
+        scope.required("awb")
+        scope.lengths()
+    elif isinstance(model, ArticleQuery):
+        scope = _Scope(findings, model)
+        scope.strings("code")
+        scope.required("code")
+        scope.lengths()
+    elif isinstance(model, ArticleCodes):
+        _check_codes(_Scope(findings, model))
+    elif isinstance(model, ChangedArticlesQuery):
+        _check_window(_Scope(findings, model))
+    elif isinstance(model, PageRequest):
+        scope = _Scope(findings, model)
+        if model.page < 1:
+            scope.add("page", "minimum", "pages count from 1")
+        if model.page_size < 1:
+            scope.add("page_size", "minimum", "must be at least 1")
+    yield from findings.problems
+
+
+def _check_codes(scope: _Scope) -> None:
+    codes: tuple[str, ...] = scope.model.codes
+    if not codes:
+        scope.add("codes", "required", "give at least one article code")
+    if len(codes) > MAX_ARTICLE_CODES:
+        scope.add(
+            "codes",
+            "max_items",
+            f"{len(codes)} codes; the vendor takes at most {MAX_ARTICLE_CODES} per call",
+        )
+    for index, code in enumerate(codes):
+        if not isinstance(code, str) or not code.strip():
+            scope.add(f"codes[{index}]", "required", "must be a non-empty string")
+
+
+def _check_window(scope: _Scope) -> None:
+    query: ChangedArticlesQuery = scope.model
+    if not 1 <= query.hours <= MAX_CHANGED_HOURS:
+        scope.add("hours", "range", f"must be from 1 to {MAX_CHANGED_HOURS}")
+    if query.until_hours is not None and not 0 <= query.until_hours < query.hours:
+        scope.add("until_hours", "range", "must be from 0 to less than hours")
+
+
+def find_problems(model: Any) -> list[Problem]:
+    """Every problem of a request model, errors and warnings, in the order of its fields."""
+    return list(_iter_problems(model))
+
+
+def ensure_valid(model: Any) -> None:
+    """Raise FgoValidationError listing every error of ``model``; warn about the rest."""
+    problems = find_problems(model)
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        raise FgoValidationError(errors, model=type(model).__name__)
+    for problem in problems:
+        warnings.warn(FgoValidationWarning(problem), stacklevel=3)

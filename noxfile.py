@@ -1,0 +1,45 @@
+"""The project's sessions. ``nox`` runs tests, lint and typecheck; ``nox -s bench`` benchmarks."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.default_venv_backend = "venv"
+
+# The oldest Python we support, and the one most users have.
+PYTHONS = ["3.10", "3.11"]
+
+TEST_DEPS = ["pytest", "pytest-asyncio", "aioresponses", "hypothesis", "coverage[toml]"]
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The test suite, with a coverage report (fails under 90 %)."""
+    session.install("-e", ".[cli]", *TEST_DEPS)
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "report", "--fail-under=90")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("-e", ".[cli]", "mypy")
+    session.run("mypy", "--strict", "fgo_async")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmarks under benchmarks/: each prints its table of figures."""
+    session.install("-e", ".")
+    for script in sorted(__import__("pathlib").Path("benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)

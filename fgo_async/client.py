@@ -12,11 +12,13 @@ import asyncio
 import copy
 import datetime
 import enum
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
+import attrs
 
 from ._version import __version__ as _version
 from .codec import WireFormat
@@ -56,7 +58,9 @@ from .signing import Credentials
 from .transport import DEFAULT_TIMEOUT, AiohttpTransport, Transport, check_base_url
 from .validation import ensure_valid
 
-__all__ = ["DEFAULT_NOMENCLATURE_TTL", "Environment", "FgoClient", "Pager"]
+__all__ = ["DEFAULT_NOMENCLATURE_TTL", "BatchProgress", "Environment", "FgoClient", "Pager"]
+
+logger = logging.getLogger("fgo_async.client")
 
 T = TypeVar("T")
 
@@ -66,6 +70,25 @@ DEFAULT_NOMENCLATURE_TTL = 6 * 3600.0
 #: The page size of paged methods when the caller gives none (the vendor's own default is 10,
 #: which makes walking 1,000 articles at one page per 30 s take 50 minutes).
 DEFAULT_PAGE_SIZE = 100
+
+
+@attrs.frozen(kw_only=True)
+class BatchProgress:
+    """One outcome of :meth:`FgoClient.issue_many`, as it arrives.
+
+    ``index`` is the invoice's position in the input, ``outcome`` its IssuedInvoice or
+    exception, ``done`` how many outcomes have arrived out of ``total``.
+    """
+
+    index: int
+    outcome: IssuedInvoice | Exception
+    done: int
+    total: int
+
+    @property
+    def ok(self) -> bool:
+        """True when the invoice was issued."""
+        return isinstance(self.outcome, IssuedInvoice)
 
 
 class Environment(str, enum.Enum):
@@ -286,6 +309,45 @@ class FgoClient:
         return await self._scheduler.submit(call)
 
     # -- invoices -----------------------------------------------------------------------------
+
+    async def issue_many(
+        self,
+        invoices: Iterable[Invoice],
+        *,
+        on_progress: Callable[[BatchProgress], None] | None = None,
+    ) -> list[IssuedInvoice | Exception]:
+        """Issue many invoices; return one outcome per invoice, in input order.
+
+        An outcome is the :class:`IssuedInvoice` or the exception that invoice ended with (a
+        validation error, the vendor's refusal, FgoOutcomeUnknownError...): one failure never
+        stops the rest. The invoices are queued in input order, so they are issued in that
+        order as fast as the company's limits allow. ``on_progress`` is called with a
+        :class:`BatchProgress` as each outcome arrives; an exception it raises is logged, not
+        propagated, so that a broken progress display cannot lose an outcome.
+        """
+        batch = list(invoices)
+        outcomes: list[IssuedInvoice | Exception | None] = [None] * len(batch)
+        done = 0
+
+        async def issue(index: int, invoice: Invoice) -> None:
+            nonlocal done
+            outcome: IssuedInvoice | Exception
+            try:
+                outcome = await self.issue_invoice(invoice)
+            except Exception as error:
+                outcome = error
+            outcomes[index] = outcome
+            done += 1
+            if on_progress is not None:
+                try:
+                    on_progress(
+                        BatchProgress(index=index, outcome=outcome, done=done, total=len(batch))
+                    )
+                except Exception:
+                    logger.exception("the on_progress callback of issue_many failed")
+
+        await asyncio.gather(*(issue(index, invoice) for index, invoice in enumerate(batch)))
+        return [outcome for outcome in outcomes if outcome is not None]
 
     async def issue_invoice(self, invoice: Invoice) -> IssuedInvoice:
         """Issue an invoice, proforma, order or estimate (``factura/emitere``).

@@ -17,6 +17,7 @@ Every exception the library raises on purpose derives from :class:`FgoError`::
     ├── FgoDecodeError             a reply that is not the vendor's JSON
     ├── FgoOutcomeUnknownError     a call that may have been processed, whose reply was lost
     ├── FgoQueueTimeoutError       a call that could not start before its deadline (never sent)
+    │   └── FgoQueueFullError      a company's queue was full and the scheduler does not wait
     └── FgoClosedError             a call refused or dropped because its client/scheduler closed
 
 The warning category :class:`FgoValidationWarning` marks local findings that the vendor tolerates
@@ -48,6 +49,7 @@ __all__ = [
     "FgoError",
     "FgoIssueTimeoutError",
     "FgoOutcomeUnknownError",
+    "FgoQueueFullError",
     "FgoQueueTimeoutError",
     "FgoRateLimitedError",
     "FgoServerError",
@@ -328,6 +330,10 @@ class FgoOutcomeUnknownError(_CallError):
 
 class FgoQueueTimeoutError(_CallError):
     """A call could not start before its deadline; it was never sent."""
+
+
+class FgoQueueFullError(FgoQueueTimeoutError):
+    """The company's queue was full and the scheduler was told not to wait; nothing was sent."""
 
 
 class FgoClosedError(_CallError):

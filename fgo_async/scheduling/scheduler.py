@@ -1,42 +1,305 @@
-"""The scheduler every call of a client goes through, between the protocol and the transport.
+"""The scheduler: one lane per company, single-flight, a rate bucket per call family, safe retries.
 
-This first version sends the calls of one company one after another and retries what is safe
-to retry; lanes with rate buckets come with the scheduler issue.
+Every call of every client that shares a :class:`Scheduler` goes through it, between the protocol
+core and the transport. What it guarantees:
+
+* **One call at a time per company.** A company's lane has at most one call in flight, whatever
+  its bucket; nomenclator calls, which belong to no company, share one lane of their own.
+* **Rate buckets.** A call starts only when its bucket allows: the interval of ``RatePolicy``
+  plus a margin after the previous start of that bucket and company (after the previous reply in
+  strict mode). A throttle answer widens the company's spacing, which then recovers slowly. The
+  spacing is also enforced by an ``aiolimiter.AsyncLimiter`` per bucket and company, acquired
+  right before sending: the lane predicts when it has capacity, so it never waits there.
+* **No head-of-line blocking.** Among the calls of a lane whose buckets are ready, the one
+  submitted first goes first (an interactive call overtakes batch calls); a call whose bucket is
+  not ready (30 minutes for changed articles) never holds back a call of another bucket.
+* **Waiting well.** Thousands of lanes share one timer: a waiting call is an entry in a heap and
+  a future, not a task. A call that cannot start before its deadline fails with
+  FgoQueueTimeoutError, unsent; a cancelled waiting call is removed, unsent; a full lane makes
+  the submitter wait (backpressure).
+* **Retries only where safe**, decided by :func:`~fgo_async.scheduling.retry.decide_retry`; every
+  retry goes through the lane and its bucket again, and a retry budget per company keeps a dead
+  server from being hammered.
+* **Closing** lets calls in flight finish, then drains the queued calls or fails them with
+  FgoClosedError. No call is left without a result or an error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+import logging
+import math
 import random
+from collections import deque
 from typing import Any
 
-from ..errors import FgoError
-from .call import Call
-from .retry import RetryPolicy, decide_retry, final_error
+from aiolimiter import AsyncLimiter
 
-__all__ = ["Scheduler"]
+from ..endpoints import Bucket
+from ..errors import (
+    FgoClosedError,
+    FgoError,
+    FgoQueueFullError,
+    FgoQueueTimeoutError,
+    FgoRateLimitedError,
+)
+from .call import Call
+from .events import EventHook, EventKind, SchedulerEvent, SchedulerStats
+from .policy import RatePolicy, RetryBudget
+from .retry import RetryPolicy, decide_retry, final_error, may_have_been_processed
+
+__all__ = ["DEFAULT_MAX_QUEUED", "Scheduler"]
+
+logger = logging.getLogger("fgo_async.scheduler")
+
+#: The calls one company may have waiting before submitters wait for room.
+DEFAULT_MAX_QUEUED = 1000
+
+# A timer may fire a hair before its time (the loop's clock resolution); starting a call a
+# microsecond early is harmless next to the margin, spinning on the timer is not.
+_EPSILON = 1e-6
+
+# Entry states.
+_WAITING = 0  # in its bucket's heap
+_DELAYED = 1  # backing off before a retry, in the timer heap
+_STARTED = 2  # in flight (its future resolved)
+_DONE = 3  # finished, expired or cancelled
+
+# Timer kinds.
+_WAKE = 0  # a lane's next bucket becomes ready
+_DEADLINE = 1  # a waiting call's deadline
+_RETRY = 2  # a retry's backoff is over
+
+_INTERACTIVE = 0
+_BATCH = 1
+
+
+class _Entry:
+    """One attempt of a call waiting for, or holding, its lane."""
+
+    __slots__ = (
+        "attempt",
+        "call",
+        "future",
+        "lane",
+        "queue",
+        "queued_at",
+        "rank",
+        "ready_at",
+        "seq",
+        "started_at",
+        "state",
+    )
+
+    def __init__(self, call: Call, lane: _Lane, queue: _BucketQueue, seq: int, future: Any):
+        self.call = call
+        self.lane = lane
+        self.queue = queue
+        self.seq = seq
+        self.rank = _INTERACTIVE if call.interactive else _BATCH
+        self.future: asyncio.Future[None] = future
+        self.state = _WAITING
+        self.attempt = 1
+        self.queued_at = 0.0
+        self.ready_at = 0.0
+        self.started_at = 0.0
+
+
+class _BucketQueue:
+    """The waiting calls of one bucket of one lane, and when that bucket may start the next."""
+
+    __slots__ = ("bucket", "heap", "limiter", "next_start", "waiting")
+
+    def __init__(self, bucket: Bucket, interval: float) -> None:
+        self.bucket = bucket
+        self.heap: list[tuple[int, int, _Entry]] = []
+        self.waiting = 0
+        self.next_start = -math.inf
+        # The vendor's limit as a leaky bucket of one call per interval; None when disabled.
+        self.limiter = AsyncLimiter(1, interval) if interval > 0 else None
+
+
+class _Lane:
+    """One company's lane: its bucket queues, its call in flight, its spacing and budget."""
+
+    __slots__ = (
+        "company",
+        "free_at",
+        "hold_until",
+        "queues",
+        "running",
+        "space_waiters",
+        "tokens",
+        "waiting",
+        "wake_at",
+        "widening",
+    )
+
+    def __init__(self, company: str | None, tokens: float) -> None:
+        self.company = company
+        self.queues: dict[Bucket, _BucketQueue] = {}
+        self.running: _Entry | None = None
+        self.waiting = 0
+        self.widening = 1.0
+        self.tokens = tokens
+        self.wake_at: float | None = None
+        self.free_at = -math.inf
+        self.hold_until = -math.inf
+        self.space_waiters: deque[asyncio.Future[None]] = deque()
 
 
 class Scheduler:
-    """Runs calls one at a time per company, retrying what ``SPEC.md`` says is safe."""
+    """Shared by the clients of one process; a client without one makes its own.
 
-    def __init__(self, *, retry_policy: RetryPolicy | None = None, seed: int | None = None):
+    ``rate_policy`` sets the intervals and margin (:class:`RatePolicy`); ``retry_policy`` the
+    attempts and backoff (a client's own policy overrides it for its calls); ``retry_budget``
+    the retry tokens of each company. ``max_queued_per_company`` bounds the waiting calls of one
+    company: past it, :meth:`submit` waits for room (``block_when_full=True``, the default) or
+    raises FgoQueueFullError. ``drain_on_close`` says whether :meth:`aclose` runs the queued
+    calls (default) or fails them with FgoClosedError. ``event_hook`` is called with a
+    :class:`SchedulerEvent` when a call is queued, started, finished, retried, expired or
+    cancelled. ``seed`` makes the retry jitter reproducible.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_policy: RatePolicy | None = None,
+        retry_policy: RetryPolicy | None = None,
+        retry_budget: RetryBudget | None = None,
+        max_queued_per_company: int = DEFAULT_MAX_QUEUED,
+        block_when_full: bool = True,
+        drain_on_close: bool = True,
+        event_hook: EventHook | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if max_queued_per_company < 1:
+            raise ValueError("max_queued_per_company must be at least 1")
+        self.rate_policy = rate_policy or RatePolicy()
         self.retry_policy = retry_policy or RetryPolicy()
-        self._locks: dict[str | None, asyncio.Lock] = {}
+        self.retry_budget = retry_budget or RetryBudget()
+        self.max_queued_per_company = max_queued_per_company
+        self.block_when_full = block_when_full
+        self.drain_on_close = drain_on_close
+        self.event_hook = event_hook
         self._rng = random.Random(seed)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lanes: dict[str | None, _Lane] = {}
+        self._timers: list[tuple[float, int, int, Any]] = []
+        self._timer_handle: asyncio.TimerHandle | None = None
+        self._timer_when = math.inf
+        self._firing = False
+        self._seq = itertools.count()
+        self._active = 0
+        self._closing = False
+        self._drain = drain_on_close
+        self._idle: asyncio.Future[None] | None = None
+        # Counters for stats().
+        self._started = 0
+        self._finished = 0
+        self._failed = 0
+        self._retries = 0
+        self._throttles = 0
+        self._expired = 0
+        self._cancelled = 0
+        self._limiter_waits = 0
+        self._total_wait = 0.0
+        self._max_wait = 0.0
+
+    # -- public ------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` was called: no new call is accepted."""
+        return self._closing
 
     async def submit(self, call: Call) -> Any:
-        """Run ``call`` to its result, or raise its final error."""
+        """Run ``call`` when its lane and bucket allow, retrying what is safe; return its result.
+
+        Raises the call's final error: the vendor's refusal, FgoOutcomeUnknownError when a reply
+        was lost and repeating is not safe, FgoQueueTimeoutError when it could not start before
+        its deadline, FgoClosedError when the scheduler closed before it started.
+        """
+        if self._closing:
+            raise FgoClosedError("the scheduler is closed", identity=call.identity)
+        self._bind_loop()
+        lane = self._lanes.get(call.company)
+        if lane is None:
+            lane = self._lanes[call.company] = _Lane(call.company, self.retry_budget.capacity)
+        self._active += 1
+        try:
+            return await self._run(call, lane)
+        finally:
+            self._active -= 1
+            if self._active == 0 and self._idle is not None and not self._idle.done():
+                self._idle.set_result(None)
+
+    def stats(self) -> SchedulerStats:
+        """A snapshot of the queues and counters."""
+        queued = {
+            company: {bucket: queue.waiting for bucket, queue in lane.queues.items()}
+            for company, lane in self._lanes.items()
+            if lane.waiting
+        }
+        in_flight = sum(1 for lane in self._lanes.values() if lane.running is not None)
+        return SchedulerStats(
+            queued=queued,
+            in_flight=in_flight,
+            started=self._started,
+            finished=self._finished,
+            failed=self._failed,
+            retries=self._retries,
+            throttles=self._throttles,
+            expired=self._expired,
+            cancelled=self._cancelled,
+            total_wait=self._total_wait,
+            max_wait=self._max_wait,
+            lanes=len(self._lanes),
+            limiter_waits=self._limiter_waits,
+        )
+
+    async def aclose(self, *, drain: bool | None = None) -> None:
+        """Stop accepting calls; let calls in flight finish; drain or fail the queued ones.
+
+        With ``drain`` (default: the ``drain_on_close`` setting) the queued calls still run,
+        at the pace the limits allow; without, they fail with FgoClosedError, unsent.
+        """
+        self._drain = self.drain_on_close if drain is None else drain
+        self._closing = True
+        if not self._drain:
+            self._fail_waiting()
+        if self._active and self._loop is not None:
+            if self._idle is None or self._idle.done():
+                self._idle = self._loop.create_future()
+            await asyncio.shield(self._idle)
+        if self._timer_handle is not None:
+            self._timer_handle.cancel()
+            self._timer_handle = None
+
+    # -- a call's life -----------------------------------------------------------------------
+
+    async def _run(self, call: Call, lane: _Lane) -> Any:
         policy = call.retry_policy or self.retry_policy
         history: list[FgoError] = []
-        attempt = 0
+        attempt = 1
+        not_before = -math.inf
         while True:
-            attempt += 1
-            lock = self._locks.setdefault(call.company, asyncio.Lock())
+            entry = await self._turn(call, lane, attempt, not_before)
             try:
-                async with lock:
-                    return await call.attempt()
+                limiter = entry.queue.limiter
+                if limiter is not None:
+                    if not limiter.has_capacity():
+                        # Not expected: the lane starts a call only once its bucket is ready.
+                        self._limiter_waits += 1
+                    await limiter.acquire()
+                result = await call.attempt()
+            except asyncio.CancelledError:
+                self._abandon(lane, entry)
+                raise
             except FgoError as error:
+                self._finish(lane, entry, error)
                 decision = decide_retry(
                     call.endpoint.retry_class,
                     error,
@@ -45,12 +308,338 @@ class Scheduler:
                     policy=policy,
                     rng=self._rng,
                 )
-                if not decision.retry:
-                    raise final_error(
-                        call.endpoint.retry_class, error, history, call.identity
-                    ) from error
-                history.append(error)
-                await asyncio.sleep(decision.delay)
+                retry = decision.retry and not (self._closing and not self._drain)
+                if retry and self._spend(lane, error):
+                    history.append(error)
+                    self._retries += 1
+                    self._emit(EventKind.RETRYING, entry, error=error, delay=decision.delay)
+                    if logger.isEnabledFor(logging.INFO):
+                        logger.info(
+                            "retrying %s in %.2f s (attempt %d): %s: %s",
+                            call.identity.describe(),
+                            decision.delay,
+                            attempt + 1,
+                            decision.reason,
+                            error.message,
+                        )
+                    attempt += 1
+                    not_before = self._now() + decision.delay
+                    continue
+                final = final_error(call.endpoint.retry_class, error, history, call.identity)
+                if final is error:
+                    raise
+                raise final from error
+            except BaseException:
+                self._finish(lane, entry, None, failed=True)
+                raise
+            self._finish(lane, entry, None)
+            return result
 
-    async def aclose(self) -> None:
-        """Nothing to release in this version."""
+    async def _turn(self, call: Call, lane: _Lane, attempt: int, not_before: float) -> _Entry:
+        """Queue one attempt and wait until the lane starts it."""
+        loop = self._bind_loop()
+        now = loop.time()
+        if attempt == 1:
+            if call.deadline is not None and call.deadline <= now:
+                self._expired += 1
+                raise FgoQueueTimeoutError(
+                    "the deadline passed before the call could be queued", identity=call.identity
+                )
+            await self._wait_for_room(call, lane)
+            now = loop.time()
+        bucket = call.endpoint.bucket
+        queue = lane.queues.get(bucket)
+        if queue is None:
+            queue = lane.queues[bucket] = _BucketQueue(bucket, self.rate_policy.intervals[bucket])
+        entry = _Entry(call, lane, queue, next(self._seq), loop.create_future())
+        entry.attempt = attempt
+        entry.queued_at = now
+        lane.waiting += 1
+        queue.waiting += 1
+        if not_before > now:
+            entry.state = _DELAYED
+            entry.ready_at = not_before
+            self._push_timer(not_before, _RETRY, entry)
+        else:
+            entry.ready_at = now
+            heapq.heappush(queue.heap, (entry.rank, entry.seq, entry))
+        if attempt == 1 and call.deadline is not None:
+            self._push_timer(call.deadline, _DEADLINE, entry)
+        if self.event_hook is not None:
+            self._emit(EventKind.QUEUED, entry)
+        if entry.state == _WAITING:
+            self._pump(lane)
+        try:
+            await entry.future
+        except asyncio.CancelledError:
+            if entry.state == _STARTED:
+                # Started but cancelled before sending anything: free the lane at once.
+                self._release(lane, entry)
+            elif entry.state in (_WAITING, _DELAYED):
+                self._remove(lane, entry)
+                self._cancelled += 1
+                self._emit(EventKind.CANCELLED, entry)
+            raise
+        return entry
+
+    async def _wait_for_room(self, call: Call, lane: _Lane) -> None:
+        while lane.waiting >= self.max_queued_per_company:
+            if not self.block_when_full:
+                raise FgoQueueFullError(
+                    f"{self.max_queued_per_company} calls of this company are already waiting",
+                    identity=call.identity,
+                )
+            waiter: asyncio.Future[None] = self._bind_loop().create_future()
+            lane.space_waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter in lane.space_waiters:
+                    lane.space_waiters.remove(waiter)
+                elif waiter.done() and not waiter.cancelled():
+                    self._wake_one_submitter(lane)  # pass the room on to the next in line
+                raise
+            if self._closing and not self._drain:
+                raise FgoClosedError("the scheduler closed", identity=call.identity)
+
+    # -- lanes -------------------------------------------------------------------------------
+
+    def _pump(self, lane: _Lane) -> None:
+        """Start the lane's next call if one is ready, else set a wake-up for when one will be."""
+        if lane.running is not None:
+            return
+        now = self._now()
+        if lane.hold_until > now:
+            self._wake_lane(lane, lane.hold_until)
+            return
+        best: _BucketQueue | None = None
+        best_key: tuple[int, int] = (0, 0)
+        earliest = math.inf
+        for queue in lane.queues.values():
+            heap = queue.heap
+            while heap and heap[0][2].state != _WAITING:
+                heapq.heappop(heap)  # expired or cancelled: removed lazily
+            if not heap:
+                continue
+            if queue.next_start <= now + _EPSILON:
+                rank, seq, _ = heap[0]
+                if best is None or (rank, seq) < best_key:
+                    best, best_key = queue, (rank, seq)
+            elif queue.next_start < earliest:
+                earliest = queue.next_start
+        if best is not None:
+            entry = heapq.heappop(best.heap)[2]
+            self._start(lane, best, entry, now)
+        elif earliest < math.inf:
+            self._wake_lane(lane, earliest)
+
+    def _start(self, lane: _Lane, queue: _BucketQueue, entry: _Entry, now: float) -> None:
+        eligible_at = max(entry.ready_at, queue.next_start, lane.free_at)
+        entry.state = _STARTED
+        entry.started_at = now
+        lane.running = entry
+        lane.waiting -= 1
+        queue.waiting -= 1
+        policy = self.rate_policy
+        queue.next_start = (
+            math.inf if policy.strict else now + policy.spacing(queue.bucket, lane.widening)
+        )
+        wait = now - entry.queued_at
+        self._started += 1
+        self._total_wait += wait
+        if wait > self._max_wait:
+            self._max_wait = wait
+        entry.future.set_result(None)
+        if self.event_hook is not None:
+            self._emit(EventKind.STARTED, entry, wait=wait, delay=max(0.0, now - eligible_at))
+        if lane.space_waiters:
+            self._wake_one_submitter(lane)
+
+    def _finish(
+        self, lane: _Lane, entry: _Entry, error: FgoError | None, *, failed: bool = False
+    ) -> None:
+        now = self._now()
+        queue = entry.queue
+        policy = self.rate_policy
+        if isinstance(error, FgoRateLimitedError):
+            self._throttles += 1
+            lane.widening = min(policy.max_widening, lane.widening * policy.throttle_widening)
+            if logger.isEnabledFor(logging.WARNING):
+                logger.warning(
+                    "throttled by the vendor: %s; spacing of company %s now x%.2g",
+                    entry.call.identity.describe(),
+                    lane.company,
+                    lane.widening,
+                )
+        elif error is None and not failed:
+            lane.widening = max(1.0, lane.widening * policy.recovery)
+            lane.tokens = min(self.retry_budget.capacity, lane.tokens + self.retry_budget.refund)
+        base = now if policy.strict else entry.started_at
+        queue.next_start = base + policy.spacing(queue.bucket, lane.widening)
+        if error is not None or failed:
+            self._failed += 1
+        self._finished += 1
+        if self.event_hook is not None:
+            self._emit(EventKind.FINISHED, entry, latency=now - entry.started_at, error=error)
+        self._release(lane, entry)
+
+    def _release(self, lane: _Lane, entry: _Entry) -> None:
+        entry.state = _DONE
+        if lane.running is entry:
+            lane.running = None
+            lane.free_at = self._now()
+            self._pump(lane)
+
+    def _abandon(self, lane: _Lane, entry: _Entry) -> None:
+        """A caller was cancelled while its call was in flight: the vendor may still be working
+        on it, so the lane stays closed for ``cancelled_hold`` seconds."""
+        self._cancelled += 1
+        lane.hold_until = self._now() + self.rate_policy.cancelled_hold
+        entry.queue.next_start = max(entry.queue.next_start, lane.hold_until)
+        logger.warning(
+            "call cancelled in flight, outcome unknown: %s; company %s waits %.0f s",
+            entry.call.identity.describe(),
+            lane.company,
+            self.rate_policy.cancelled_hold,
+        )
+        self._emit(EventKind.CANCELLED, entry)
+        self._release(lane, entry)
+
+    def _remove(self, lane: _Lane, entry: _Entry) -> None:
+        """Take a waiting or delayed entry out of the counts; its heap slot is dropped lazily."""
+        entry.state = _DONE
+        lane.waiting -= 1
+        entry.queue.waiting -= 1
+        if lane.space_waiters:
+            self._wake_one_submitter(lane)
+
+    def _spend(self, lane: _Lane, error: FgoError) -> bool:
+        budget = self.retry_budget
+        cost = budget.lost_reply_cost if may_have_been_processed(error) else budget.retry_cost
+        if lane.tokens < cost:
+            logger.warning("retry budget of company %s spent; not retrying", lane.company)
+            return False
+        lane.tokens -= cost
+        return True
+
+    def _wake_one_submitter(self, lane: _Lane) -> None:
+        while lane.space_waiters:
+            waiter = lane.space_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _fail_waiting(self) -> None:
+        for lane in self._lanes.values():
+            for queue in lane.queues.values():
+                for _, _, entry in queue.heap:
+                    self._fail(lane, entry)
+            while lane.space_waiters:
+                waiter = lane.space_waiters.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # the submitter sees the closing and raises
+        for _, _, kind, entry in self._timers:
+            if kind == _RETRY:
+                self._fail(entry.lane, entry)
+
+    def _fail(self, lane: _Lane, entry: _Entry) -> None:
+        if entry.state in (_WAITING, _DELAYED):
+            self._remove(lane, entry)
+            entry.future.set_exception(
+                FgoClosedError(
+                    "the scheduler closed before the call started", identity=entry.call.identity
+                )
+            )
+
+    # -- the one timer -----------------------------------------------------------------------
+
+    def _wake_lane(self, lane: _Lane, when: float) -> None:
+        if lane.wake_at is not None and lane.wake_at <= when:
+            return
+        lane.wake_at = when
+        self._push_timer(when, _WAKE, lane)
+
+    def _push_timer(self, when: float, kind: int, target: Any) -> None:
+        heapq.heappush(self._timers, (when, next(self._seq), kind, target))
+        if when < self._timer_when and not self._firing:
+            self._arm()
+
+    def _arm(self) -> None:
+        if self._timer_handle is not None:
+            self._timer_handle.cancel()
+        self._timer_when = self._timers[0][0]
+        self._timer_handle = self._bind_loop().call_at(self._timer_when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer_handle = None
+        self._timer_when = math.inf
+        timers = self._timers
+        now = self._now()
+        self._firing = True  # timers pushed while firing are armed once, at the end
+        while timers and timers[0][0] <= now + _EPSILON:
+            when, _, kind, target = heapq.heappop(timers)
+            if kind == _WAKE:
+                if target.wake_at == when:
+                    target.wake_at = None
+                    self._pump(target)
+            elif kind == _DEADLINE:
+                if target.state in (_WAITING, _DELAYED):
+                    self._expire(target)
+            elif target.state == _DELAYED:
+                target.state = _WAITING
+                heapq.heappush(target.queue.heap, (target.rank, target.seq, target))
+                self._pump(target.lane)
+        self._firing = False
+        if timers:
+            self._arm()
+
+    def _expire(self, entry: _Entry) -> None:
+        self._remove(entry.lane, entry)
+        self._expired += 1
+        entry.future.set_exception(
+            FgoQueueTimeoutError(
+                "the call could not start before its deadline; it was not sent",
+                identity=entry.call.identity,
+            )
+        )
+        self._emit(EventKind.EXPIRED, entry)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            loop = self._loop = asyncio.get_running_loop()
+        return loop
+
+    def _now(self) -> float:
+        return self._bind_loop().time()
+
+    def _emit(
+        self,
+        kind: EventKind,
+        entry: _Entry,
+        *,
+        wait: float | None = None,
+        latency: float | None = None,
+        error: FgoError | None = None,
+        delay: float | None = None,
+    ) -> None:
+        hook = self.event_hook
+        if hook is None:
+            return
+        event = SchedulerEvent(
+            kind=kind,
+            identity=entry.call.identity,
+            bucket=entry.queue.bucket,
+            attempt=entry.attempt,
+            time=self._now(),
+            wait=wait,
+            latency=latency,
+            error=error,
+            delay=delay,
+        )
+        try:
+            hook(event)
+        except Exception:  # a broken metrics hook must not break the calls
+            logger.exception("the scheduler's event hook failed on %s", kind.value)

@@ -72,49 +72,44 @@ _WAKE = 0  # a lane's next bucket becomes ready
 _DEADLINE = 1  # a waiting call's deadline
 _RETRY = 2  # a retry's backoff is over
 
-_INTERACTIVE = 0
-_BATCH = 1
+# Heap keys are sequence numbers; an interactive call's key is shifted below every batch key.
+_INTERACTIVE_SHIFT = 1 << 62
 
 
 class _Entry:
     """One attempt of a call waiting for, or holding, its lane."""
 
-    __slots__ = (
-        "attempt",
-        "call",
-        "future",
-        "lane",
-        "queue",
-        "queued_at",
-        "rank",
-        "ready_at",
-        "seq",
-        "started_at",
-        "state",
-    )
+    # Kept small on purpose: a million of these may wait at once.
+    __slots__ = ("attempt", "call", "future", "lane", "queue", "ready_at", "started_at", "state")
 
-    def __init__(self, call: Call, lane: _Lane, queue: _BucketQueue, seq: int, future: Any):
+    def __init__(
+        self,
+        call: Call,
+        lane: _Lane,
+        queue: _BucketQueue,
+        future: Any,
+        attempt: int,
+        ready_at: float,
+    ) -> None:
         self.call = call
         self.lane = lane
         self.queue = queue
-        self.seq = seq
-        self.rank = _INTERACTIVE if call.interactive else _BATCH
         self.future: asyncio.Future[None] = future
         self.state = _WAITING
-        self.attempt = 1
-        self.queued_at = 0.0
-        self.ready_at = 0.0
+        self.attempt = attempt
+        self.ready_at = ready_at  # when it was queued, or when its retry backoff ends
         self.started_at = 0.0
 
 
 class _BucketQueue:
     """The waiting calls of one bucket of one lane, and when that bucket may start the next."""
 
-    __slots__ = ("bucket", "heap", "limiter", "next_start", "waiting")
+    __slots__ = ("bucket", "heap", "interval", "limiter", "next_start", "waiting")
 
     def __init__(self, bucket: Bucket, interval: float) -> None:
         self.bucket = bucket
-        self.heap: list[tuple[int, int, _Entry]] = []
+        self.interval = interval
+        self.heap: list[tuple[int, _Entry]] = []
         self.waiting = 0
         self.next_start = -math.inf
         # The vendor's limit as a leaky bucket of one call per interval; None when disabled.
@@ -222,15 +217,64 @@ class Scheduler:
         was lost and repeating is not safe, FgoQueueTimeoutError when it could not start before
         its deadline, FgoClosedError when the scheduler closed before it started.
         """
+        # One coroutine frame per waiting call, not a chain of them: at a million waiting
+        # calls, every frame is ~400 bytes. Hence the length of this method.
         if self._closing:
             raise FgoClosedError("the scheduler is closed", identity=call.identity)
-        self._bind_loop()
+        loop = self._bind_loop()
         lane = self._lanes.get(call.company)
         if lane is None:
             lane = self._lanes[call.company] = _Lane(call.company, self.retry_budget.capacity)
+        if call.deadline is not None and call.deadline <= loop.time():
+            self._expired += 1
+            raise FgoQueueTimeoutError(
+                "the deadline passed before the call could be queued", identity=call.identity
+            )
+        if lane.waiting >= self.max_queued_per_company:
+            await self._wait_for_room(call, lane)
         self._active += 1
+        history: list[FgoError] | None = None  # allocated on the first failure only
+        attempt = 1
+        not_before = -math.inf
         try:
-            return await self._run(call, lane)
+            while True:
+                entry = self._enqueue(call, lane, attempt, not_before)
+                try:
+                    await entry.future
+                except asyncio.CancelledError:
+                    self._withdraw(lane, entry)
+                    raise
+                try:
+                    limiter = entry.queue.limiter
+                    if limiter is not None:
+                        if not limiter.has_capacity():
+                            # Not expected: the lane starts a call once its bucket is ready.
+                            self._limiter_waits += 1
+                        await limiter.acquire()
+                    result = await call.attempt()
+                except asyncio.CancelledError:
+                    self._abandon(lane, entry)
+                    raise
+                except FgoError as error:
+                    self._finish(lane, entry, error)
+                    history = history or []
+                    delay = self._retry_delay(call, lane, entry, error, history)
+                    if delay is None:
+                        final = final_error(
+                            call.endpoint.retry_class, error, history, call.identity
+                        )
+                        if final is error:
+                            raise
+                        raise final from error
+                    history.append(error)
+                    attempt += 1
+                    not_before = loop.time() + delay
+                    continue
+                except BaseException:
+                    self._finish(lane, entry, None, failed=True)
+                    raise
+                self._finish(lane, entry, None)
+                return result
         finally:
             self._active -= 1
             if self._active == 0 and self._idle is not None and not self._idle.done():
@@ -280,107 +324,76 @@ class Scheduler:
 
     # -- a call's life -----------------------------------------------------------------------
 
-    async def _run(self, call: Call, lane: _Lane) -> Any:
-        policy = call.retry_policy or self.retry_policy
-        history: list[FgoError] = []
-        attempt = 1
-        not_before = -math.inf
-        while True:
-            entry = await self._turn(call, lane, attempt, not_before)
-            try:
-                limiter = entry.queue.limiter
-                if limiter is not None:
-                    if not limiter.has_capacity():
-                        # Not expected: the lane starts a call only once its bucket is ready.
-                        self._limiter_waits += 1
-                    await limiter.acquire()
-                result = await call.attempt()
-            except asyncio.CancelledError:
-                self._abandon(lane, entry)
-                raise
-            except FgoError as error:
-                self._finish(lane, entry, error)
-                decision = decide_retry(
-                    call.endpoint.retry_class,
-                    error,
-                    attempt,
-                    can_deduplicate=call.can_deduplicate,
-                    policy=policy,
-                    rng=self._rng,
-                )
-                retry = decision.retry and not (self._closing and not self._drain)
-                if retry and self._spend(lane, error):
-                    history.append(error)
-                    self._retries += 1
-                    self._emit(EventKind.RETRYING, entry, error=error, delay=decision.delay)
-                    if logger.isEnabledFor(logging.INFO):
-                        logger.info(
-                            "retrying %s in %.2f s (attempt %d): %s: %s",
-                            call.identity.describe(),
-                            decision.delay,
-                            attempt + 1,
-                            decision.reason,
-                            error.message,
-                        )
-                    attempt += 1
-                    not_before = self._now() + decision.delay
-                    continue
-                final = final_error(call.endpoint.retry_class, error, history, call.identity)
-                if final is error:
-                    raise
-                raise final from error
-            except BaseException:
-                self._finish(lane, entry, None, failed=True)
-                raise
-            self._finish(lane, entry, None)
-            return result
+    def _retry_delay(
+        self, call: Call, lane: _Lane, entry: _Entry, error: FgoError, history: list[FgoError]
+    ) -> float | None:
+        """Seconds to wait before retrying ``call`` after ``error``, or None to give up."""
+        decision = decide_retry(
+            call.endpoint.retry_class,
+            error,
+            entry.attempt,
+            can_deduplicate=call.can_deduplicate,
+            policy=call.retry_policy or self.retry_policy,
+            rng=self._rng,
+        )
+        if not decision.retry or (self._closing and not self._drain):
+            return None
+        if not self._spend(lane, error):
+            return None
+        self._retries += 1
+        self._emit(EventKind.RETRYING, entry, error=error, delay=decision.delay)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "retrying %s in %.2f s (attempt %d after %d tries): %s: %s",
+                call.identity.describe(),
+                decision.delay,
+                entry.attempt + 1,
+                len(history) + 1,
+                decision.reason,
+                error.message,
+            )
+        return decision.delay
 
-    async def _turn(self, call: Call, lane: _Lane, attempt: int, not_before: float) -> _Entry:
-        """Queue one attempt and wait until the lane starts it."""
-        loop = self._bind_loop()
+    def _enqueue(self, call: Call, lane: _Lane, attempt: int, not_before: float) -> _Entry:
+        """Queue one attempt of ``call``; the lane resolves its future when it starts it."""
+        loop = self._loop
+        assert loop is not None
         now = loop.time()
-        if attempt == 1:
-            if call.deadline is not None and call.deadline <= now:
-                self._expired += 1
-                raise FgoQueueTimeoutError(
-                    "the deadline passed before the call could be queued", identity=call.identity
-                )
-            await self._wait_for_room(call, lane)
-            now = loop.time()
         bucket = call.endpoint.bucket
         queue = lane.queues.get(bucket)
         if queue is None:
             queue = lane.queues[bucket] = _BucketQueue(bucket, self.rate_policy.intervals[bucket])
-        entry = _Entry(call, lane, queue, next(self._seq), loop.create_future())
-        entry.attempt = attempt
-        entry.queued_at = now
+        entry = _Entry(call, lane, queue, loop.create_future(), attempt, max(now, not_before))
         lane.waiting += 1
         queue.waiting += 1
         if not_before > now:
             entry.state = _DELAYED
-            entry.ready_at = not_before
             self._push_timer(not_before, _RETRY, entry)
         else:
-            entry.ready_at = now
-            heapq.heappush(queue.heap, (entry.rank, entry.seq, entry))
+            heapq.heappush(queue.heap, (self._key(call), entry))
         if attempt == 1 and call.deadline is not None:
             self._push_timer(call.deadline, _DEADLINE, entry)
         if self.event_hook is not None:
             self._emit(EventKind.QUEUED, entry)
         if entry.state == _WAITING:
-            self._pump(lane)
-        try:
-            await entry.future
-        except asyncio.CancelledError:
-            if entry.state == _STARTED:
-                # Started but cancelled before sending anything: free the lane at once.
-                self._release(lane, entry)
-            elif entry.state in (_WAITING, _DELAYED):
-                self._remove(lane, entry)
-                self._cancelled += 1
-                self._emit(EventKind.CANCELLED, entry)
-            raise
+            self._pump(lane, now)
         return entry
+
+    def _key(self, call: Call) -> int:
+        """The heap key of a call being queued: first come, first served; interactive first."""
+        seq = next(self._seq)
+        return seq - _INTERACTIVE_SHIFT if call.interactive else seq
+
+    def _withdraw(self, lane: _Lane, entry: _Entry) -> None:
+        """The submitter of a queued attempt was cancelled: the attempt will never be sent."""
+        if entry.state == _STARTED:
+            # Started but cancelled before sending anything: the bucket and lane are free.
+            entry.queue.next_start = entry.started_at
+            self._release(lane, entry, self._now())
+        elif entry.state in (_WAITING, _DELAYED):
+            self._remove(lane, entry)
+            self._cancelled += 1
+            self._emit(EventKind.CANCELLED, entry)
 
     async def _wait_for_room(self, call: Call, lane: _Lane) -> None:
         while lane.waiting >= self.max_queued_per_company:
@@ -404,32 +417,31 @@ class Scheduler:
 
     # -- lanes -------------------------------------------------------------------------------
 
-    def _pump(self, lane: _Lane) -> None:
+    def _pump(self, lane: _Lane, now: float) -> None:
         """Start the lane's next call if one is ready, else set a wake-up for when one will be."""
         if lane.running is not None:
             return
-        now = self._now()
         if lane.hold_until > now:
             self._wake_lane(lane, lane.hold_until)
             return
         best: _BucketQueue | None = None
-        best_key: tuple[int, int] = (0, 0)
+        best_key = 0
         earliest = math.inf
+        ready_by = now + _EPSILON
         for queue in lane.queues.values():
             heap = queue.heap
-            while heap and heap[0][2].state != _WAITING:
+            while heap and heap[0][1].state != _WAITING:
                 heapq.heappop(heap)  # expired or cancelled: removed lazily
             if not heap:
                 continue
-            if queue.next_start <= now + _EPSILON:
-                rank, seq, _ = heap[0]
-                if best is None or (rank, seq) < best_key:
-                    best, best_key = queue, (rank, seq)
+            if queue.next_start <= ready_by:
+                key = heap[0][0]
+                if best is None or key < best_key:
+                    best, best_key = queue, key
             elif queue.next_start < earliest:
                 earliest = queue.next_start
         if best is not None:
-            entry = heapq.heappop(best.heap)[2]
-            self._start(lane, best, entry, now)
+            self._start(lane, best, heapq.heappop(best.heap)[1], now)
         elif earliest < math.inf:
             self._wake_lane(lane, earliest)
 
@@ -440,11 +452,9 @@ class Scheduler:
         lane.running = entry
         lane.waiting -= 1
         queue.waiting -= 1
-        policy = self.rate_policy
-        queue.next_start = (
-            math.inf if policy.strict else now + policy.spacing(queue.bucket, lane.widening)
-        )
-        wait = now - entry.queued_at
+        # The bucket is taken until the call ends, which sets when the next may start.
+        queue.next_start = math.inf
+        wait = now - entry.ready_at
         self._started += 1
         self._total_wait += wait
         if wait > self._max_wait:
@@ -461,7 +471,14 @@ class Scheduler:
         now = self._now()
         queue = entry.queue
         policy = self.rate_policy
-        if isinstance(error, FgoRateLimitedError):
+        if error is None and not failed:
+            if lane.widening != 1.0:
+                lane.widening = max(1.0, lane.widening * policy.recovery)
+            if lane.tokens < self.retry_budget.capacity:
+                lane.tokens = min(
+                    self.retry_budget.capacity, lane.tokens + self.retry_budget.refund
+                )
+        elif isinstance(error, FgoRateLimitedError):
             self._throttles += 1
             lane.widening = min(policy.max_widening, lane.widening * policy.throttle_widening)
             if logger.isEnabledFor(logging.WARNING):
@@ -471,31 +488,31 @@ class Scheduler:
                     lane.company,
                     lane.widening,
                 )
-        elif error is None and not failed:
-            lane.widening = max(1.0, lane.widening * policy.recovery)
-            lane.tokens = min(self.retry_budget.capacity, lane.tokens + self.retry_budget.refund)
         base = now if policy.strict else entry.started_at
-        queue.next_start = base + policy.spacing(queue.bucket, lane.widening)
+        queue.next_start = base + queue.interval * lane.widening + policy.margin
         if error is not None or failed:
             self._failed += 1
         self._finished += 1
         if self.event_hook is not None:
             self._emit(EventKind.FINISHED, entry, latency=now - entry.started_at, error=error)
-        self._release(lane, entry)
+        self._release(lane, entry, now)
 
-    def _release(self, lane: _Lane, entry: _Entry) -> None:
+    def _release(self, lane: _Lane, entry: _Entry, now: float) -> None:
         entry.state = _DONE
         if lane.running is entry:
             lane.running = None
-            lane.free_at = self._now()
-            self._pump(lane)
+            lane.free_at = now
+            self._pump(lane, now)
 
     def _abandon(self, lane: _Lane, entry: _Entry) -> None:
         """A caller was cancelled while its call was in flight: the vendor may still be working
         on it, so the lane stays closed for ``cancelled_hold`` seconds."""
         self._cancelled += 1
-        lane.hold_until = self._now() + self.rate_policy.cancelled_hold
-        entry.queue.next_start = max(entry.queue.next_start, lane.hold_until)
+        now = self._now()
+        queue = entry.queue
+        lane.hold_until = now + self.rate_policy.cancelled_hold
+        spaced = entry.started_at + queue.interval * lane.widening + self.rate_policy.margin
+        queue.next_start = max(spaced, lane.hold_until)
         logger.warning(
             "call cancelled in flight, outcome unknown: %s; company %s waits %.0f s",
             entry.call.identity.describe(),
@@ -503,7 +520,7 @@ class Scheduler:
             self.rate_policy.cancelled_hold,
         )
         self._emit(EventKind.CANCELLED, entry)
-        self._release(lane, entry)
+        self._release(lane, entry, now)
 
     def _remove(self, lane: _Lane, entry: _Entry) -> None:
         """Take a waiting or delayed entry out of the counts; its heap slot is dropped lazily."""
@@ -532,7 +549,7 @@ class Scheduler:
     def _fail_waiting(self) -> None:
         for lane in self._lanes.values():
             for queue in lane.queues.values():
-                for _, _, entry in queue.heap:
+                for _, entry in queue.heap:
                     self._fail(lane, entry)
             while lane.space_waiters:
                 waiter = lane.space_waiters.popleft()
@@ -581,14 +598,14 @@ class Scheduler:
             if kind == _WAKE:
                 if target.wake_at == when:
                     target.wake_at = None
-                    self._pump(target)
+                    self._pump(target, now)
             elif kind == _DEADLINE:
                 if target.state in (_WAITING, _DELAYED):
                     self._expire(target)
             elif target.state == _DELAYED:
                 target.state = _WAITING
-                heapq.heappush(target.queue.heap, (target.rank, target.seq, target))
-                self._pump(target.lane)
+                heapq.heappush(target.queue.heap, (self._key(target.call), target))
+                self._pump(target.lane, now)
         self._firing = False
         if timers:
             self._arm()
@@ -613,7 +630,9 @@ class Scheduler:
         return loop
 
     def _now(self) -> float:
-        return self._bind_loop().time()
+        loop = self._loop
+        assert loop is not None, "the scheduler is used before any call was submitted"
+        return loop.time()
 
     def _emit(
         self,

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from fgo_async.endpoints import ENDPOINTS
 from fgo_async.scheduling import RatePolicy, Scheduler
+from fgo_async.virtual_time import run
 from tests.scheduling.helpers import BUCKET_ENDPOINT, Recorder, gaps, settle, spawn
-from tests.virtual_time import run
 
 
 def test_never_two_calls_of_one_company_in_flight_whatever_their_bucket() -> None:

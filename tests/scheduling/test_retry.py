@@ -24,8 +24,8 @@ from fgo_async.errors import (
     FgoValidationError,
 )
 from fgo_async.scheduling import RetryBudget, RetryPolicy, Scheduler, decide_retry, final_error
+from fgo_async.virtual_time import run
 from tests.scheduling.helpers import Recorder
-from tests.virtual_time import run
 
 ISSUE_TIMEOUT = FgoIssueTimeoutError(
     "Timpul maxim pentru emiterea unei facturi a expirat. Factura nu a fost emisa si este "

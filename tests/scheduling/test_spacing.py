@@ -9,8 +9,8 @@ import pytest
 from fgo_async.endpoints import Bucket
 from fgo_async.errors import FgoRateLimitedError
 from fgo_async.scheduling import RatePolicy, RetryPolicy, Scheduler
+from fgo_async.virtual_time import run
 from tests.scheduling.helpers import BUCKET_ENDPOINT, Recorder, gaps
-from tests.virtual_time import run
 
 VENDOR_INTERVALS = {
     Bucket.FACTURA: 1.0,

@@ -8,8 +8,8 @@ import pytest
 
 from fgo_async.errors import FgoClosedError, FgoQueueFullError, FgoQueueTimeoutError
 from fgo_async.scheduling import EventKind, RatePolicy, Scheduler, SchedulerEvent
+from fgo_async.virtual_time import run
 from tests.scheduling.helpers import Recorder, settle, spawn
-from tests.virtual_time import run
 
 
 def test_a_call_that_cannot_start_before_its_deadline_fails_unsent() -> None:

@@ -1,8 +1,19 @@
 """An event loop on virtual time: ``loop.time()`` jumps to the next timer whenever the loop idles.
 
-Tests run hours of scheduling in milliseconds, and their timings are exact: a call spaced 1.1 s
-after another starts at exactly +1.1 s. Only in-process I/O may be used (mock or simulator
-transports): a real socket would see its timeouts fire at once.
+For tests and benchmarks of code that waits on the loop's clock (the scheduler, the simulator):
+hours of spacing run in milliseconds, and timings are exact (a call spaced 1.1 s after another
+starts at exactly +1.1 s). Only in-process I/O may be used (:class:`~fgo_async.transport.
+MockTransport`, the simulator's in-process transport): a real socket would see its timeouts
+fire at once, since time jumps whenever the loop would wait.
+
+::
+
+    from fgo_async.virtual_time import run
+
+    async def main() -> None:
+        await asyncio.sleep(3600)  # returns at once; loop.time() moved by 3600
+
+    run(main())
 """
 
 from __future__ import annotations
@@ -11,6 +22,8 @@ import asyncio
 import selectors
 from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
+
+__all__ = ["VirtualTimeLoop", "run"]
 
 T = TypeVar("T")
 

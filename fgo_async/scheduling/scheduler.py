@@ -61,6 +61,10 @@ DEFAULT_MAX_QUEUED = 1000
 # microsecond early is harmless next to the margin, spinning on the timer is not.
 _EPSILON = 1e-6
 
+# An acquire of the aiolimiter bucket that took longer than this waited for capacity; one that
+# found capacity returns in microseconds.
+_LIMITER_WAIT = 1e-3
+
 # Entry states.
 _WAITING = 0  # in its bucket's heap
 _DELAYED = 1  # backing off before a retry, in the timer heap
@@ -142,7 +146,8 @@ class _Lane:
         self.wake_at: float | None = None
         self.free_at = -math.inf
         self.hold_until = -math.inf
-        self.space_waiters: deque[asyncio.Future[None]] = deque()
+        # Submitters waiting for room; made on first use, as most lanes never fill up.
+        self.space_waiters: deque[asyncio.Future[None]] | None = None
 
 
 class Scheduler:
@@ -247,10 +252,11 @@ class Scheduler:
                 try:
                     limiter = entry.queue.limiter
                     if limiter is not None:
-                        if not limiter.has_capacity():
+                        before = loop.time()
+                        await limiter.acquire()
+                        if loop.time() - before > _LIMITER_WAIT:
                             # Not expected: the lane starts a call once its bucket is ready.
                             self._limiter_waits += 1
-                        await limiter.acquire()
                     result = await call.attempt()
                 except asyncio.CancelledError:
                     self._abandon(lane, entry)
@@ -403,6 +409,8 @@ class Scheduler:
                     identity=call.identity,
                 )
             waiter: asyncio.Future[None] = self._bind_loop().create_future()
+            if lane.space_waiters is None:
+                lane.space_waiters = deque()
             lane.space_waiters.append(waiter)
             try:
                 await waiter

@@ -195,7 +195,8 @@ def _enum_value(value: enum.Enum) -> Any:
 
 
 def _date_to_wire(value: datetime.date) -> str:
-    return value.isoformat()
+    # A datetime is a date to the type checker; the vendor wants the day alone all the same.
+    return value.isoformat()[:10]
 
 
 def _datetime_to_wire(value: datetime.datetime) -> str:

@@ -217,8 +217,14 @@ def _flat_scope(findings: _Findings, parent: Any, field: str) -> _Scope:
     return _Scope(findings, getattr(parent, field), field, flat_names=names)
 
 
+_TEXT_TYPES: tuple[object, ...] = (str, str | None)
+
+
 def _string_fields(model: Any) -> tuple[str, ...]:
-    return tuple(f.name for f in attrs.fields(type(model)) if f.type in ("str", "str | None", str))
+    # Resolve the annotations first: they are strings until something (cattrs, for one)
+    # resolves them in place, so comparing with the strings would stop matching after that.
+    cls = attrs.resolve_types(type(model))
+    return tuple(f.name for f in attrs.fields(cls) if f.type in _TEXT_TYPES)
 
 
 def _check_ref(scope: _Scope) -> None:

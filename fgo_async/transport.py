@@ -21,6 +21,7 @@ import aiohttp
 import attrs
 
 from .errors import (
+    FgoClosedError,
     FgoConfigurationError,
     FgoConnectError,
     FgoConnectionLostError,
@@ -112,7 +113,7 @@ class AiohttpTransport:
     async def send(self, request: Request, *, timeout: float = DEFAULT_TIMEOUT) -> RawResponse:
         """Send ``request``; map aiohttp's failures onto the FgoTransportError family."""
         if self._closed:
-            raise RuntimeError("the transport is closed")
+            raise FgoClosedError("the transport is closed", identity=request.identity)
         session = self._get_session()
         client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
         identity = request.identity

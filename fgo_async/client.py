@@ -279,7 +279,7 @@ class FgoClient:
     async def _call(self, name: str, payload: Any, *, can_deduplicate: bool = False) -> Any:
         if self._closed:
             raise FgoClosedError("the client is closed")
-        ensure_valid(payload)
+        ensure_valid(payload, stacklevel=3)  # _call, the public method, then the application
         endpoint = ENDPOINTS[name]
         request = self._protocol.build_request(endpoint, payload)
         call = self._make_call(endpoint, request, can_deduplicate=can_deduplicate)

@@ -421,11 +421,15 @@ def find_problems(model: Any) -> list[Problem]:
     return list(_iter_problems(model))
 
 
-def ensure_valid(model: Any) -> None:
-    """Raise FgoValidationError listing every error of ``model``; warn about the rest."""
+def ensure_valid(model: Any, *, stacklevel: int = 1) -> None:
+    """Raise FgoValidationError listing every error of ``model``; warn about the rest.
+
+    The warnings point at the caller of this function, or ``stacklevel - 1`` frames above it
+    (the client passes the depth of its own frames, so that they point at the application).
+    """
     problems = find_problems(model)
     errors = [p for p in problems if not p.warning]
     if errors:
         raise FgoValidationError(errors, model=type(model).__name__)
     for problem in problems:
-        warnings.warn(FgoValidationWarning(problem), stacklevel=3)
+        warnings.warn(FgoValidationWarning(problem), stacklevel=stacklevel + 1)

@@ -194,6 +194,9 @@ class FgoClient:
         self._queue_timeout: float | None = None
         self._is_view = False
         self._closed = False
+        # Views are shallow copies: this stays the client that owns the resources, so that a
+        # view sees when that client is closed.
+        self._origin: FgoClient = self
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -257,6 +260,10 @@ class FgoClient:
 
     # -- the call path ------------------------------------------------------------------------
 
+    def _check_open(self) -> None:
+        if self._origin._closed:
+            raise FgoClosedError("the client is closed")
+
     def _make_call(self, endpoint: Endpoint, request: Request, *, can_deduplicate: bool) -> Call:
         deadline = None
         if self._queue_timeout is not None:
@@ -277,8 +284,7 @@ class FgoClient:
         return parse_response(request, raw.status, raw.headers, raw.body, patterns=self._patterns)
 
     async def _call(self, name: str, payload: Any, *, can_deduplicate: bool = False) -> Any:
-        if self._closed:
-            raise FgoClosedError("the client is closed")
+        self._check_open()
         ensure_valid(payload, stacklevel=3)  # _call, the public method, then the application
         endpoint = ENDPOINTS[name]
         request = self._protocol.build_request(endpoint, payload)
@@ -413,6 +419,7 @@ class FgoClient:
 
         Concurrent requests for the same nomenclator share one call.
         """
+        self._check_open()
         endpoint = nomenclature_endpoint(name)
         if name == "localitati" and not county:
             raise FgoValidationError(

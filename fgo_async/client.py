@@ -12,6 +12,7 @@ import asyncio
 import copy
 import datetime
 import enum
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
@@ -439,25 +440,31 @@ class FgoClient:
         if cached is not None and cached[0] > loop.time():
             return cached[1]
         pending = self._nomenclature_fetches.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Nomenclature] = loop.create_future()
-        self._nomenclature_fetches[key] = future
-        try:
-            request = self._protocol.build_nomenclature_request(endpoint, key[1])
-            result: Nomenclature = await self._scheduler.submit(
-                self._make_call(endpoint, request, can_deduplicate=False)
-            )
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # the error is raised below; waiters, if any, get it too
-            raise
-        else:
-            future.set_result(result)
-            self._nomenclatures[key] = (loop.time() + self._nomenclature_ttl, result)
-            return result
-        finally:
-            del self._nomenclature_fetches[key]
+        if pending is None:
+            # The fetch runs as a task of its own that every caller awaits through a shield:
+            # a caller that is cancelled stops waiting, and the others still get the reply.
+            pending = asyncio.ensure_future(self._fetch_nomenclature(endpoint, key))
+            self._nomenclature_fetches[key] = pending
+            pending.add_done_callback(functools.partial(self._nomenclature_fetched, key))
+        return await asyncio.shield(pending)
+
+    async def _fetch_nomenclature(
+        self, endpoint: Endpoint, key: tuple[str, str | None]
+    ) -> Nomenclature:
+        request = self._protocol.build_nomenclature_request(endpoint, key[1])
+        result: Nomenclature = await self._scheduler.submit(
+            self._make_call(endpoint, request, can_deduplicate=False)
+        )
+        expires = asyncio.get_running_loop().time() + self._nomenclature_ttl
+        self._nomenclatures[key] = (expires, result)
+        return result
+
+    def _nomenclature_fetched(
+        self, key: tuple[str, str | None], task: asyncio.Future[Nomenclature]
+    ) -> None:
+        self._nomenclature_fetches.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # marked as read: the callers, if any are left, raise it
 
 
 def _base_url(environment: Environment | None, base_url: str | None, allow_insecure: bool) -> str:

@@ -102,8 +102,10 @@ def test_nomenclature_request_is_a_get_with_a_query(county: str | None, url: str
 
 
 def test_unknown_nomenclature() -> None:
-    with pytest.raises(ValueError, match="unknown nomenclator 'orase'"):
+    with pytest.raises(FgoValidationError, match="unknown nomenclator 'orase'") as caught:
         nomenclature_endpoint("orase")
+    assert caught.value.fields == ("name",)
+    assert isinstance(caught.value, ValueError)
 
 
 def test_request_repr_hides_body_and_headers() -> None:

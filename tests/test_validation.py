@@ -559,3 +559,9 @@ def test_ensure_valid_names_the_model() -> None:
 
 def test_decimal_places_counts_exactly() -> None:
     assert errors_of(payment(amount=Decimal("10.10"))) == set()
+
+
+def test_warnings_point_at_the_caller() -> None:
+    with pytest.warns(FgoValidationWarning) as record:
+        ensure_valid(invoice(customer=customer(tax_id="1980101420015")))
+    assert record[0].filename == __file__

@@ -476,7 +476,12 @@ def _base_url(environment: Environment | None, base_url: str | None, allow_insec
                 "say where to send calls: environment=Environment.PRODUCTION or "
                 "Environment.TEST, or base_url= (the simulator's, for instance)"
             )
-        return Environment(environment).base_url
+        try:
+            return Environment(environment).base_url
+        except ValueError:
+            raise FgoConfigurationError(
+                f"environment {environment!r} is not Environment.PRODUCTION or Environment.TEST"
+            ) from None
     return check_base_url(base_url, allow_insecure_http=allow_insecure)
 
 

@@ -851,6 +851,7 @@ def make(**overrides: Any) -> FgoClient:
         ({"timeout": 0}, "timeout"),
         ({"timeout": -5}, "timeout"),
         ({"wire_format": "xml"}, "wire_format"),
+        ({"environment": "prod"}, "Environment.PRODUCTION or Environment.TEST"),
         (
             {"transport": MockTransport(answer({})), "session": object()},
             "session= or transport=",
@@ -867,6 +868,7 @@ def test_configuration_errors(overrides: dict[str, Any], message: str) -> None:
     [
         ({}, "https://api-testuat.fgo.ro/v1"),
         ({"environment": Environment.PRODUCTION}, "https://api.fgo.ro/v1"),
+        ({"environment": "https://api.fgo.ro/v1"}, "https://api.fgo.ro/v1"),
         (
             {"environment": None, "base_url": "http://127.0.0.1:8089/v1/"},
             "http://127.0.0.1:8089/v1",

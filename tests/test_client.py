@@ -310,7 +310,9 @@ async def test_associated_invoices() -> None:
 # -- articles and customers ------------------------------------------------------------------------
 
 
-def paged_vendor(items: list[dict[str, Any]], *, total: bool = True, size_key: str = "NrArticole"):  # type: ignore[no-untyped-def]
+def paged_vendor(
+    items: list[dict[str, Any]], *, total: bool = True, size_key: str = "NrArticole"
+) -> Callable[[Request], RawResponse]:
     """A handler serving ``items`` page by page, as articol/list and client/list do."""
 
     def handler(request: Request) -> RawResponse:
@@ -351,8 +353,6 @@ async def test_articles_items_walk_every_page() -> None:
         names = [article.name async for article in fgo.articles(page_size=2).items()]
     assert names == [f"Articol {i}" for i in range(5)]
     assert [body_of(r)["NrPagina"] for r in transport.requests] == [1, 2, 3]
-    article = ARTICLES[0]
-    assert article["CotaTva"] == 0.19
 
 
 async def test_articles_are_typed() -> None:

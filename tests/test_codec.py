@@ -498,7 +498,10 @@ REPLIES: dict[type[Any], tuple[Any, Any]] = {
             invoice=InvoiceLink(series="BV", number="002", link="https://x/pdf"),
         ),
     ),
-    Confirmation: ({"Success": True, "Message": "Factura a fost stearsa"}, None),
+    Confirmation: (
+        {"Success": True, "Message": "Factura a fost stearsa"},
+        Confirmation(message="Factura a fost stearsa"),
+    ),
     AssociatedInvoice: (
         {
             "Numar": "005",
@@ -630,10 +633,6 @@ REPLIES: dict[type[Any], tuple[Any, Any]] = {
         ),
     ),
 }
-REPLIES[Confirmation] = (
-    REPLIES[Confirmation][0],
-    Confirmation(message="Factura a fost stearsa"),
-)
 
 
 def _reply_models() -> set[type[Any]]:

@@ -69,7 +69,7 @@ def test_payment_amount_is_converted() -> None:
     )
     assert payment.amount == Decimal("167.69")
     with pytest.raises(FgoValidationError, match="amount"):
-        attrs.evolve(payment, amount=1.5)
+        attrs.evolve(payment, amount=1.5)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("value", ["PF", "pf", " Pf ", CustomerType.PF])
@@ -96,7 +96,7 @@ def test_models_are_frozen_and_keyword_only() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         model.series = "X"  # type: ignore[misc]
     with pytest.raises(TypeError):
-        InvoiceRef("BV", "1")  # type: ignore[misc]
+        InvoiceRef("BV", "1")  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def test_vendor_test_vector() -> None:
 
 
 def test_credentials_sign_with_the_vendor_test_vector() -> None:
-    credentials = Credentials(cod_unic=2864518, private_key=SPEC_KEY)  # type: ignore[arg-type]
+    credentials = Credentials(cod_unic=2864518, private_key=SPEC_KEY)
     assert credentials.cod_unic == SPEC_COD_UNIC
     assert credentials.sign("Ionescu Popescu") == SPEC_HASH
 

@@ -221,7 +221,7 @@ async def test_reprs_never_show_secrets() -> None:
             repr(request),
             request.describe(),
             repr(request.identity),
-            repr(fgo._protocol),  # the protocol core holds the credentials
+            repr(protocol()),  # the protocol core holds the credentials
             repr(Credentials(cod_unic=COD_UNIC, private_key=SECRET_KEY)),
         ]
     assert_clean(texts, hashes_of(transport.requests))

@@ -14,7 +14,7 @@ The exceptions live in :mod:`fgo_async.errors` and are re-exported here.
 """
 
 from ._version import __version__
-from .client import Environment, FgoClient, Pager
+from .client import BatchProgress, Environment, FgoClient, Pager
 from .endpoints import Bucket
 from .errors import (
     CallIdentity,
@@ -28,6 +28,7 @@ from .errors import (
     FgoError,
     FgoIssueTimeoutError,
     FgoOutcomeUnknownError,
+    FgoQueueFullError,
     FgoQueueTimeoutError,
     FgoRateLimitedError,
     FgoServerError,
@@ -68,7 +69,15 @@ from .models import (
     Warehouse,
     Warehouses,
 )
-from .scheduling import RetryPolicy
+from .scheduling import (
+    EventKind,
+    RatePolicy,
+    RetryBudget,
+    RetryPolicy,
+    Scheduler,
+    SchedulerEvent,
+    SchedulerStats,
+)
 from .transport import AiohttpTransport, MockTransport, RawResponse, Transport
 
 __all__ = [
@@ -78,6 +87,7 @@ __all__ = [
     "Articles",
     "AssociatedInvoice",
     "AssociatedInvoices",
+    "BatchProgress",
     "Bucket",
     "CallIdentity",
     "ChangedArticle",
@@ -90,6 +100,7 @@ __all__ = [
     "CustomerType",
     "DocumentType",
     "Environment",
+    "EventKind",
     "FgoApiError",
     "FgoClient",
     "FgoClosedError",
@@ -101,6 +112,7 @@ __all__ = [
     "FgoError",
     "FgoIssueTimeoutError",
     "FgoOutcomeUnknownError",
+    "FgoQueueFullError",
     "FgoQueueTimeoutError",
     "FgoRateLimitedError",
     "FgoServerError",
@@ -122,9 +134,14 @@ __all__ = [
     "PaymentReceipt",
     "PaymentRecord",
     "Problem",
+    "RatePolicy",
     "RawResponse",
     "ReceiptRef",
+    "RetryBudget",
     "RetryPolicy",
+    "Scheduler",
+    "SchedulerEvent",
+    "SchedulerStats",
     "StockInfo",
     "Transport",
     "Warehouse",

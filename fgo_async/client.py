@@ -12,6 +12,7 @@ import asyncio
 import copy
 import datetime
 import enum
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
@@ -124,8 +125,8 @@ class Pager(Generic[PageT, ItemOfPageT]):
     """The pages of a paged method, fetched one at a time, only when the caller asks for the next.
 
     ``async for page in pager`` yields pages; ``async for item in pager.items()`` yields what
-    they hold. Paging stops after the page that reaches the vendor's ``Total``, or at a short
-    or empty page.
+    they hold. Paging stops after the page that reaches the vendor's ``Total`` or at an empty
+    page; when a reply has no ``Total``, at a short page.
     """
 
     def __init__(
@@ -140,14 +141,21 @@ class Pager(Generic[PageT, ItemOfPageT]):
 
     async def _pages(self) -> AsyncIterator[PageT]:
         number = self.start_page
+        # Items before the first page fetched, then every item fetched: compared with the
+        # vendor's Total, this keeps paging right even if the vendor caps the page size.
+        seen = (self.start_page - 1) * self.page_size
         while True:
             page = await self._fetch(number)
             yield page
             count = len(page.items)
-            if count == 0 or count < self.page_size:
+            seen += count
+            if count == 0:
                 return
-            if page.total is not None and number * self.page_size >= page.total:
-                return
+            if page.total is not None:
+                if seen >= page.total:
+                    return
+            elif count < self.page_size:
+                return  # no Total to go by: a short page is the last one
             number += 1
 
     async def items(self) -> AsyncIterator[ItemOfPageT]:
@@ -217,6 +225,9 @@ class FgoClient:
         self._queue_timeout: float | None = None
         self._is_view = False
         self._closed = False
+        # Views are shallow copies: this stays the client that owns the resources, so that a
+        # view sees when that client is closed.
+        self._origin: FgoClient = self
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -280,6 +291,10 @@ class FgoClient:
 
     # -- the call path ------------------------------------------------------------------------
 
+    def _check_open(self) -> None:
+        if self._origin._closed:
+            raise FgoClosedError("the client is closed")
+
     def _make_call(self, endpoint: Endpoint, request: Request, *, can_deduplicate: bool) -> Call:
         deadline = None
         if self._queue_timeout is not None:
@@ -300,9 +315,8 @@ class FgoClient:
         return parse_response(request, raw.status, raw.headers, raw.body, patterns=self._patterns)
 
     async def _call(self, name: str, payload: Any, *, can_deduplicate: bool = False) -> Any:
-        if self._closed:
-            raise FgoClosedError("the client is closed")
-        ensure_valid(payload)
+        self._check_open()
+        ensure_valid(payload, stacklevel=3)  # _call, the public method, then the application
         endpoint = ENDPOINTS[name]
         request = self._protocol.build_request(endpoint, payload)
         call = self._make_call(endpoint, request, can_deduplicate=can_deduplicate)
@@ -475,6 +489,7 @@ class FgoClient:
 
         Concurrent requests for the same nomenclator share one call.
         """
+        self._check_open()
         endpoint = nomenclature_endpoint(name)
         if name == "localitati" and not county:
             raise FgoValidationError(
@@ -494,25 +509,31 @@ class FgoClient:
         if cached is not None and cached[0] > loop.time():
             return cached[1]
         pending = self._nomenclature_fetches.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Nomenclature] = loop.create_future()
-        self._nomenclature_fetches[key] = future
-        try:
-            request = self._protocol.build_nomenclature_request(endpoint, key[1])
-            result: Nomenclature = await self._scheduler.submit(
-                self._make_call(endpoint, request, can_deduplicate=False)
-            )
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # the error is raised below; waiters, if any, get it too
-            raise
-        else:
-            future.set_result(result)
-            self._nomenclatures[key] = (loop.time() + self._nomenclature_ttl, result)
-            return result
-        finally:
-            del self._nomenclature_fetches[key]
+        if pending is None:
+            # The fetch runs as a task of its own that every caller awaits through a shield:
+            # a caller that is cancelled stops waiting, and the others still get the reply.
+            pending = asyncio.ensure_future(self._fetch_nomenclature(endpoint, key))
+            self._nomenclature_fetches[key] = pending
+            pending.add_done_callback(functools.partial(self._nomenclature_fetched, key))
+        return await asyncio.shield(pending)
+
+    async def _fetch_nomenclature(
+        self, endpoint: Endpoint, key: tuple[str, str | None]
+    ) -> Nomenclature:
+        request = self._protocol.build_nomenclature_request(endpoint, key[1])
+        result: Nomenclature = await self._scheduler.submit(
+            self._make_call(endpoint, request, can_deduplicate=False)
+        )
+        expires = asyncio.get_running_loop().time() + self._nomenclature_ttl
+        self._nomenclatures[key] = (expires, result)
+        return result
+
+    def _nomenclature_fetched(
+        self, key: tuple[str, str | None], task: asyncio.Future[Nomenclature]
+    ) -> None:
+        self._nomenclature_fetches.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # marked as read: the callers, if any are left, raise it
 
 
 def _base_url(environment: Environment | None, base_url: str | None, allow_insecure: bool) -> str:
@@ -524,7 +545,12 @@ def _base_url(environment: Environment | None, base_url: str | None, allow_insec
                 "say where to send calls: environment=Environment.PRODUCTION or "
                 "Environment.TEST, or base_url= (the simulator's, for instance)"
             )
-        return Environment(environment).base_url
+        try:
+            return Environment(environment).base_url
+        except ValueError:
+            raise FgoConfigurationError(
+                f"environment {environment!r} is not Environment.PRODUCTION or Environment.TEST"
+            ) from None
     return check_base_url(base_url, allow_insecure_http=allow_insecure)
 
 

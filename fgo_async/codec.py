@@ -31,6 +31,7 @@ import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from .models import CustomerType
 from .models._fields import ALIASES_KEY, FLATTEN_KEY, FRACTION_PERCENT_KEY, RAW_KEY, WIRE_KEY
 
 __all__ = [
@@ -186,16 +187,13 @@ def _datetime_from_reply(value: Any, _: Any = None) -> datetime.datetime:
     raise ValueError(f"{value!r} is not a date and time")
 
 
-def _is_enum(cls: Any) -> bool:
-    return isinstance(cls, type) and issubclass(cls, enum.Enum)
-
-
 def _enum_value(value: enum.Enum) -> Any:
     return value.value
 
 
 def _date_to_wire(value: datetime.date) -> str:
-    return value.isoformat()
+    # A datetime is a date to the type checker; the vendor wants the day alone all the same.
+    return value.isoformat()[:10]
 
 
 def _datetime_to_wire(value: datetime.datetime) -> str:
@@ -315,7 +313,9 @@ def _optional(hook: Callable[[Any, Any], T]) -> Callable[[Any, Any], T | None]:
 def configure_converter(conv: WireConverter) -> None:
     """Register the FGO wire hooks on ``conv`` (as ``cattrs.preconf.*.configure_converter``)."""
     conv.register_unstructure_hook(Decimal, _decimal_to_wire)
-    conv.register_unstructure_hook_factory(_is_enum, lambda _: _enum_value)
+    # A str-enum is a str first: cattrs would pass it through as the enum member itself, and
+    # the wire dict is meant to hold plain values only.
+    conv.register_unstructure_hook(CustomerType, _enum_value)
     conv.register_unstructure_hook(datetime.datetime, _datetime_to_wire)
     conv.register_unstructure_hook(datetime.date, _date_to_wire)
     conv.register_structure_hook(Decimal, _decimal_from_reply)

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from . import models
+from .errors import FgoValidationError, Problem
 
 __all__ = [
     "ENDPOINTS",
@@ -156,7 +157,16 @@ def nomenclature_endpoint(name: str) -> Endpoint:
     """The endpoint of one nomenclator (``judet``, ``tva``...): a GET, no company, no hash."""
     if name not in models.NOMENCLATURE_NAMES:
         known = ", ".join(models.NOMENCLATURE_NAMES)
-        raise ValueError(f"unknown nomenclator {name!r}; the vendor has {known}")
+        raise FgoValidationError(
+            [
+                Problem(
+                    field="name",
+                    rule="choice",
+                    message=f"unknown nomenclator {name!r}; the vendor has {known}",
+                )
+            ],
+            model="nomenclature",
+        )
     return Endpoint(
         name=f"nomenclator/{name}",
         http_method="GET",

@@ -13,7 +13,7 @@ Every exception the library raises on purpose derives from :class:`FgoError`::
     │   ├── FgoConnectError        no connection was made: the request was never sent
     │   ├── FgoTimeoutError        no reply in time: the vendor may have processed the request
     │   ├── FgoConnectionLostError the connection broke after sending: the outcome is not known
-    │   └── FgoServerError         a 5xx status or an HTML error page from the vendor or its CDN
+    │   └── FgoServerError         a 5xx status (often an HTML page from the vendor or its CDN)
     ├── FgoDecodeError             a reply that is not the vendor's JSON
     ├── FgoOutcomeUnknownError     a call that may have been processed, whose reply was lost
     ├── FgoQueueTimeoutError       a call that could not start before its deadline (never sent)

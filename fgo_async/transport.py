@@ -21,6 +21,7 @@ import aiohttp
 import attrs
 
 from .errors import (
+    FgoClosedError,
     FgoConfigurationError,
     FgoConnectError,
     FgoConnectionLostError,
@@ -112,7 +113,7 @@ class AiohttpTransport:
     async def send(self, request: Request, *, timeout: float = DEFAULT_TIMEOUT) -> RawResponse:
         """Send ``request``; map aiohttp's failures onto the FgoTransportError family."""
         if self._closed:
-            raise RuntimeError("the transport is closed")
+            raise FgoClosedError("the transport is closed", identity=request.identity)
         session = self._get_session()
         client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
         identity = request.identity
@@ -131,6 +132,8 @@ class AiohttpTransport:
                 )
         except aiohttp.ConnectionTimeoutError as error:
             raise FgoConnectError(f"connecting timed out: {error}", identity=identity) from None
+        except aiohttp.InvalidURL as error:
+            raise FgoConnectError(f"the URL is not valid: {error}", identity=identity) from None
         except aiohttp.ClientConnectorError as error:
             # Refused, DNS, TLS handshake: no byte of the request was sent.
             raise FgoConnectError(f"could not connect: {error}", identity=identity) from None

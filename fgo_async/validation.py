@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,7 @@ from .models import (
     ReceiptRef,
     Reversal,
 )
-from .models._fields import WIRE_KEY
+from .models._fields import FLATTEN_KEY, WIRE_KEY
 from .signing import flatten_diacritics
 
 __all__ = [
@@ -165,14 +165,25 @@ def _wire_path(prefix: str | None, name: str | None) -> str | None:
 class _Scope:
     """One model being checked, with its Python and wire path prefixes."""
 
-    def __init__(self, findings: _Findings, model: Any, path: str = "", wire: str | None = None):
+    def __init__(
+        self,
+        findings: _Findings,
+        model: Any,
+        path: str = "",
+        wire: str | None = None,
+        flat_names: Mapping[str, str] | None = None,
+    ):
         self.findings = findings
         self.model = model
         self.path = path
         self.wire = wire
+        self.flat_names = flat_names
 
     def add(self, field: str, rule: str, message: str, *, warning: bool = False) -> None:
-        wire_name = _wire_path(self.wire, _wire_name(type(self.model), field))
+        if self.flat_names is not None:
+            wire_name = self.flat_names.get(field)
+        else:
+            wire_name = _wire_path(self.wire, _wire_name(type(self.model), field))
         self.findings.add(_path(self.path, field), wire_name, rule, message, warning=warning)
 
     def required(self, *fields: str) -> None:
@@ -200,8 +211,20 @@ class _Scope:
             self.add(field, "decimal_places", f"{value} has more than {places} decimal places")
 
 
+def _flat_scope(findings: _Findings, parent: Any, field: str) -> _Scope:
+    """The scope of a reference the vendor receives as flat keys (``NumarFactura``)."""
+    names = attrs.fields_dict(type(parent))[field].metadata.get(FLATTEN_KEY, {})
+    return _Scope(findings, getattr(parent, field), field, flat_names=names)
+
+
+_TEXT_TYPES: tuple[object, ...] = (str, str | None)
+
+
 def _string_fields(model: Any) -> tuple[str, ...]:
-    return tuple(f.name for f in attrs.fields(type(model)) if f.type in ("str", "str | None", str))
+    # Resolve the annotations first: they are strings until something (cattrs, for one)
+    # resolves them in place, so comparing with the strings would stop matching after that.
+    cls = attrs.resolve_types(type(model))
+    return tuple(f.name for f in attrs.fields(cls) if f.type in _TEXT_TYPES)
 
 
 def _check_ref(scope: _Scope) -> None:
@@ -321,7 +344,7 @@ def _check_invoice(findings: _Findings, invoice: Invoice) -> None:
 
 def _check_payment(findings: _Findings, payment: Payment) -> None:
     scope = _Scope(findings, payment)
-    _check_ref(_Scope(findings, payment.invoice, "invoice"))
+    _check_ref(_flat_scope(findings, payment, "invoice"))
     scope.strings("payment_type", "receipt_series", "account", "document_type")
     scope.required("payment_type", "paid_at")
     scope.lengths()
@@ -339,15 +362,15 @@ def _iter_problems(model: Any) -> Iterator[Problem]:
     elif isinstance(model, Payment):
         _check_payment(findings, model)
     elif isinstance(model, PaymentDeletion):
-        _check_ref(_Scope(findings, model.invoice, "invoice"))
-        _check_ref(_Scope(findings, model.receipt, "receipt"))
+        _check_ref(_flat_scope(findings, model, "invoice"))
+        _check_ref(_flat_scope(findings, model, "receipt"))
     elif isinstance(model, Reversal):
-        _check_ref(_Scope(findings, model.invoice, "invoice"))
+        _check_ref(_flat_scope(findings, model, "invoice"))
         scope = _Scope(findings, model)
         scope.strings("series", "number")
         scope.lengths()
     elif isinstance(model, AwbAssignment):
-        _check_ref(_Scope(findings, model.invoice, "invoice"))
+        _check_ref(_flat_scope(findings, model, "invoice"))
         scope = _Scope(findings, model)
         scope.strings("awb")
         scope.required("awb")
@@ -398,11 +421,15 @@ def find_problems(model: Any) -> list[Problem]:
     return list(_iter_problems(model))
 
 
-def ensure_valid(model: Any) -> None:
-    """Raise FgoValidationError listing every error of ``model``; warn about the rest."""
+def ensure_valid(model: Any, *, stacklevel: int = 1) -> None:
+    """Raise FgoValidationError listing every error of ``model``; warn about the rest.
+
+    The warnings point at the caller of this function, or ``stacklevel - 1`` frames above it
+    (the client passes the depth of its own frames, so that they point at the application).
+    """
     problems = find_problems(model)
     errors = [p for p in problems if not p.warning]
     if errors:
         raise FgoValidationError(errors, model=type(model).__name__)
     for problem in problems:
-        warnings.warn(FgoValidationWarning(problem), stacklevel=3)
+        warnings.warn(FgoValidationWarning(problem), stacklevel=stacklevel + 1)

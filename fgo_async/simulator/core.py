@@ -140,7 +140,7 @@ class FgoSimulator:
         self.allow_remote = allow_remote
         self.issue_budget = issue_budget
         self.discipline = CallDiscipline(limits, strict=strict)
-        self.latency = LatencyTable.of(latency)
+        self._latency = LatencyTable.of(latency)
         self._latency_rng = random.Random(seed)
         self._fault_rng = random.Random(None if seed is None else seed + 1)
         self.faults = FaultPlan(self._fault_rng)
@@ -172,6 +172,17 @@ class FgoSimulator:
     @strict.setter
     def strict(self, value: bool) -> None:
         self.discipline.strict = value
+
+    @property
+    def latency(self) -> LatencyTable:
+        """The latency model of each vendor method."""
+        return self._latency
+
+    @latency.setter
+    def latency(
+        self, value: LatencyTable | LatencyModel | float | Mapping[str, LatencyModel] | None
+    ) -> None:
+        self._latency = LatencyTable.of(value)
 
     @property
     def identical_window(self) -> float:
@@ -373,7 +384,7 @@ class FgoSimulator:
             early = self._fault_before_processing(record, fault)
             if early is not None:
                 return early
-        delay = self.latency.for_method(record.method).draw(self._latency_rng)
+        delay = self._latency.for_method(record.method).draw(self._latency_rng)
         if record.method == _ISSUE and delay > self.issue_budget and fault is None:
             # Past its budget the vendor gives up on the invoice and says so (v4.9).
             fault = Fault(kind=FaultKind.ISSUE_TIMEOUT)

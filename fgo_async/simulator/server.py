@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..codec import dumps_json
 from .core import SimulatedDisconnect
 from .faults import FaultRule
 
@@ -78,7 +77,10 @@ async def _document(request: web.Request) -> web.StreamResponse:
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, text=dumps_json(data), content_type="application/json")
+    # Control data holds floats (times, probabilities): the stdlib writer, Decimals as text.
+    return web.Response(
+        status=status, text=json.dumps(data, default=str), content_type="application/json"
+    )
 
 
 async def _calls(request: web.Request) -> web.StreamResponse:
@@ -89,8 +91,8 @@ async def _calls(request: web.Request) -> web.StreamResponse:
             "method": c.method,
             "company": c.company,
             "bucket": None if c.bucket is None else c.bucket.value,
-            "arrival": repr(c.arrival),
-            "reply_time": None if c.reply_time is None else repr(c.reply_time),
+            "arrival": c.arrival,
+            "reply_time": c.reply_time,
             "status": c.status,
             "outcome": c.outcome.value,
             "message": c.message,

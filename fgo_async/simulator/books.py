@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import attrs
 
-from . import messages
+from . import messages, nomenclators
 from .issue_rules import RequestedInvoice, RequestedLine
 from .messages import Refusal
 from .state import (
@@ -229,7 +229,7 @@ def _save_customer(company: Company, sent: StoredCustomer, tax_id_usable: bool) 
         namesakes = [
             c
             for c in company.customers
-            if c.name == sent.name and (c.county or "") == (sent.county or "")
+            if c.name == sent.name and _same_county(c.county, sent.county)
         ]
         if len(namesakes) > 1:
             namesakes = [c for c in namesakes if c.locality == sent.locality] or namesakes
@@ -245,6 +245,15 @@ def _save_customer(company: Company, sent: StoredCustomer, tax_id_usable: bool) 
         if value is not None:
             setattr(found, field, value)
     return found
+
+
+def _same_county(first: str | None, second: str | None) -> bool:
+    # "Iasi", "IS" and "Iași" are one county.
+    if not first or not second:
+        return not first and not second
+    return (nomenclators.find_county(first) or nomenclators.fold(first)) == (
+        nomenclators.find_county(second) or nomenclators.fold(second)
+    )
 
 
 def _is_last_of_series(company: Company, document: Document) -> bool:

@@ -142,11 +142,10 @@ def _check_lengths(data: Mapping[str, Any], limits: Mapping[str, int], prefix: s
 def _lookup(value: str | None, table: tuple[tuple[str, str], ...], field: str, default: str) -> str:
     if value is None:
         return default
-    folded = nomenclators.fold(value)
-    for name, code in table:
-        if folded in (nomenclators.fold(name), nomenclators.fold(code)):
-            return code
-    raise Refusal(messages.not_in_nomenclator(field, value))
+    found = nomenclators.lookup(table, value)
+    if found is None:
+        raise Refusal(messages.not_in_nomenclator(field, value))
+    return found[1]
 
 
 def read_invoice(payload: Mapping[str, Any], *, today: datetime.date) -> RequestedInvoice:

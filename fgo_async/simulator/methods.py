@@ -243,10 +243,7 @@ class VendorMethods:
         kind = document_kind(kind_text) if kind_text else None
         document = books.require_document(company, series, number, kind)
         payment_type = _required_text(payload, "TipIncasare")
-        if not any(
-            nomenclators.fold(payment_type) in (nomenclators.fold(n), nomenclators.fold(v))
-            for n, v in nomenclators.PAYMENT_TYPES
-        ):
+        if nomenclators.lookup(nomenclators.PAYMENT_TYPES, payment_type) is None:
             raise Refusal(messages.not_in_nomenclator("TipIncasare", payment_type))
         amount = decimal(payload.get("SumaIncasata"))
         if amount is None:

@@ -30,6 +30,7 @@ __all__ = [
     "fold",
     "is_romania",
     "localities",
+    "lookup",
     "nomenclator_reply",
 ]
 
@@ -134,24 +135,33 @@ def fold(text: str) -> str:
     return " ".join(flatten_diacritics(text).casefold().split())
 
 
-def _lookup(table: Sequence[tuple[str, str]], text: str) -> tuple[str, str] | None:
-    wanted = fold(text)
-    for name, code in table:
-        if fold(name) == wanted or fold(code) == wanted:
-            return name, code
-    return None
+# Folded names and codes of each table, built once: a lookup per call must stay cheap (the
+# countries alone are 249 entries, and every issue call looks its customer's country up).
+_INDEXES: dict[int, dict[str, tuple[str, str]]] = {}
+
+
+def lookup(table: Sequence[tuple[str, str]], text: str) -> tuple[str, str] | None:
+    """The ``(name, code)`` entry of ``table`` named or coded by ``text``, or None."""
+    index = _INDEXES.get(id(table))
+    if index is None:
+        index = {}
+        for name, code in reversed(table):  # the first entry wins a clash, as a scan would
+            index[fold(code)] = (name, code)
+            index[fold(name)] = (name, code)
+        _INDEXES[id(table)] = index
+    return index.get(fold(text))
 
 
 def find_county(text: str) -> tuple[str, str] | None:
     """The county ``(name, code)`` named or coded by ``text`` (``"Brașov"``, ``"bv"``), or None."""
     if fold(text) in {"municipiul bucuresti", "bucharest"}:
         return "Bucuresti", "B"
-    return _lookup(COUNTIES, text)
+    return lookup(COUNTIES, text)
 
 
 def find_country(text: str) -> tuple[str, str] | None:
     """The country ``(name, ISO code)`` named or coded by ``text``, or None."""
-    return _lookup(COUNTRIES, text)
+    return lookup(COUNTRIES, text)
 
 
 def is_romania(country: str | None) -> bool:

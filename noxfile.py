@@ -32,8 +32,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package."""
-    session.install("-e", ".[cli]", "mypy")
+    """mypy --strict on the package (fgo_async.testing imports pytest and pytest-asyncio)."""
+    session.install("-e", ".[cli]", "mypy", "pytest", "pytest-asyncio")
     session.run("mypy", "--strict", "fgo_async")
 
 

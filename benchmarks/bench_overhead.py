@@ -32,7 +32,7 @@ from typing import Any
 from fgo_async.endpoints import ENDPOINTS
 from fgo_async.errors import CallIdentity
 from fgo_async.scheduling import Call, Scheduler
-from fgo_async.virtual_time import VirtualTimeLoop
+from fgo_async.virtual_time import run
 
 ENDPOINT = ENDPOINTS["factura/print"]
 TICK = 1.1  # the factura bucket's spacing with the default margin
@@ -118,12 +118,9 @@ async def _measure(
 
 
 def _child(variant: str, measure: str, companies: int, calls: int) -> None:
-    loop = VirtualTimeLoop(start=0.0)
     batch = _calls(companies, calls)
     runner = _run_scheduler if variant == "scheduler" else _run_baseline
-    result = loop.run_until_complete(runner(batch, measure))
-    loop.close()
-    print(json.dumps(result))
+    print(json.dumps(run(runner(batch, measure), start=0.0)))
 
 
 def _spawn(variant: str, measure: str, companies: int, calls: int) -> dict[str, Any]:

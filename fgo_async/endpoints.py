@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -18,6 +19,7 @@ from .errors import FgoValidationError, Problem
 
 __all__ = [
     "ENDPOINTS",
+    "VENDOR_LIMITS",
     "Bucket",
     "Endpoint",
     "RetryClass",
@@ -38,6 +40,21 @@ class Bucket(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The vendor's limits: the least time, in seconds, between the starts of two calls of one
+#: bucket and company (``SPEC.md``, rate limits; the client and nomenclator numbers are our
+#: decisions). The scheduler's RatePolicy and the simulator both start from this table.
+VENDOR_LIMITS: Mapping[Bucket, float] = MappingProxyType(
+    {
+        Bucket.FACTURA: 1.0,
+        Bucket.ARTICOL: 5.0,
+        Bucket.ARTICOL_LIST: 30.0,
+        Bucket.ARTICOL_MODIFICATE: 30 * 60.0,
+        Bucket.CLIENT: 5.0,
+        Bucket.NOMENCLATOR: 1.0,
+    }
+)
 
 
 class RetryClass(str, enum.Enum):

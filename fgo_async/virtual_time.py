@@ -1,10 +1,10 @@
-"""An event loop on virtual time: ``loop.time()`` jumps to the next timer whenever the loop idles.
+"""Virtual time for asyncio: ``loop.time()`` jumps to the next timer whenever the loop idles.
 
 For tests and benchmarks of code that waits on the loop's clock (the scheduler, the simulator):
-hours of spacing run in milliseconds, and timings are exact (a call spaced 1.1 s after another
-starts at exactly +1.1 s). Only in-process I/O may be used (:class:`~fgo_async.transport.
-MockTransport`, the simulator's in-process transport): a real socket would see its timeouts
-fire at once, since time jumps whenever the loop would wait.
+hours of rate-limit spacing run in milliseconds, and timings are exact (a call spaced 1.1 s
+after another starts at exactly +1.1 s). Real I/O is still polled, without waiting; code on
+virtual time should use in-process transports (:class:`~fgo_async.transport.MockTransport`,
+the simulator's ``SimulatorTransport``), since a real socket would see its timeouts fire at once.
 
 ::
 
@@ -14,83 +14,95 @@ fire at once, since time jumps whenever the loop would wait.
         await asyncio.sleep(3600)  # returns at once; loop.time() moved by 3600
 
     run(main())
+
+In pytest, the ``virtual_clock`` fixture of :mod:`fgo_async.testing` puts a test's own loop on
+a :class:`VirtualClock`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import selectors
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
+from unittest import mock
 
-__all__ = ["VirtualTimeLoop", "run"]
+__all__ = ["VirtualClock", "run"]
 
 T = TypeVar("T")
 
-# How long to wait on the real clock for real I/O (a thread's call_soon_threadsafe) before
-# declaring that nothing can ever happen.
-_REAL_IDLE_LIMIT = 5.0
+#: How long, in real seconds, a loop on virtual time with no timer at all waits for real I/O
+#: before concluding that nothing can ever wake it (a deadlock in the code under test).
+REAL_IDLE_LIMIT = 30.0
 
 
-class _VirtualSelector(selectors.BaseSelector):
-    """Polls the real selector without blocking; where the loop would sleep, time jumps."""
+class VirtualClock:
+    """Virtual time for an asyncio event loop (a selector loop, the default on Unix).
 
-    def __init__(self, loop: VirtualTimeLoop) -> None:
-        self._real = selectors.DefaultSelector()
-        self._loop = loop
+    Once :meth:`patch_loop` is entered, the loop's ``time()`` reads this clock, and whenever the
+    loop would block waiting for its next timer, the clock jumps to that timer instead: a
+    ``sleep(1800)`` returns at once, yet the loop's clock says 30 minutes went by, and every
+    timer fires in the order real time would fire it.
+    """
 
-    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
-        return self._real.register(fileobj, events, data)
-
-    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
-        return self._real.unregister(fileobj)
-
-    def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
-        return self._real.modify(fileobj, events, data)
-
-    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        ready = self._real.select(0)
-        if ready:
-            return ready
-        if timeout is None:
-            ready = self._real.select(_REAL_IDLE_LIMIT)
-            if not ready:
-                raise RuntimeError("virtual time: nothing is scheduled and nothing can wake up")
-            return ready
-        self._loop.now += max(0.0, timeout)
-        return []
-
-    def close(self) -> None:
-        self._real.close()
-
-    def get_key(self, fileobj: Any) -> selectors.SelectorKey:
-        return self._real.get_key(fileobj)
-
-    def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
-        return self._real.get_map()
-
-
-class VirtualTimeLoop(asyncio.SelectorEventLoop):
-    """A selector event loop whose clock only moves when every task waits for a timer."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        super().__init__(_VirtualSelector(self))
+    def __init__(self, start: float | None = None) -> None:
+        self._now = start
 
     def time(self) -> float:
-        return self.now
+        """The virtual time, in seconds."""
+        if self._now is None:
+            raise RuntimeError("the clock is not attached to a loop yet")
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds`` at once (timers due by then fire next)."""
+        if seconds < 0:
+            raise ValueError("time does not go backwards")
+        self._now = self.time() + seconds
+
+    @contextlib.contextmanager
+    def patch_loop(self, loop: asyncio.AbstractEventLoop | None = None) -> Iterator[VirtualClock]:
+        """Put ``loop`` (the running loop by default) on this clock for the ``with`` block."""
+        loop = loop or asyncio.get_running_loop()
+        selector: selectors.BaseSelector | None = getattr(loop, "_selector", None)
+        if selector is None:
+            raise RuntimeError(f"{type(loop).__name__} has no selector to put on virtual time")
+        if self._now is None:
+            self._now = loop.time()
+        real_select = selector.select
+
+        def select(timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+            if timeout is None:
+                # No timer at all: only real I/O can wake the loop.
+                ready = real_select(REAL_IDLE_LIMIT)
+                if not ready:
+                    raise RuntimeError("virtual time: nothing is scheduled and nothing woke up")
+                return ready
+            if timeout > 0:
+                self._now = self.time() + timeout
+            return real_select(0)
+
+        with (
+            mock.patch.object(loop, "time", self.time),
+            mock.patch.object(selector, "select", select),
+        ):
+            yield self
 
 
 def run(coro: Coroutine[Any, Any, T], *, start: float = 1000.0) -> T:
-    """Run ``coro`` to completion on a fresh virtual-time loop."""
-    loop = VirtualTimeLoop(start)
+    """Run ``coro`` to completion on a fresh event loop on virtual time, starting at ``start``."""
+    loop = asyncio.SelectorEventLoop()
     try:
-        return loop.run_until_complete(coro)
+        with VirtualClock(start).patch_loop(loop):
+            try:
+                return loop.run_until_complete(coro)
+            finally:
+                pending = asyncio.all_tasks(loop)
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
     finally:
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

@@ -1,4 +1,4 @@
-"""Fixtures shared by the tests."""
+"""Fixtures shared by the tests; the fixtures fgo_async ships for its users are used here too."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aioresponses import aioresponses
+
+pytest_plugins = ["fgo_async.testing"]
 
 # aiohttp 3.14 added a required ``stream_writer`` argument to ClientResponse, which
 # aioresponses 0.7.9 (the latest release) does not pass: pnuckowski/aioresponses#289.

@@ -14,21 +14,12 @@ from types import MappingProxyType
 
 import attrs
 
-from ..endpoints import Bucket
+from ..endpoints import VENDOR_LIMITS, Bucket
 
 __all__ = ["DEFAULT_INTERVALS", "RatePolicy", "RetryBudget"]
 
-#: Seconds between the starts of two calls of one bucket and company (``SPEC.md``).
-DEFAULT_INTERVALS: Mapping[Bucket, float] = MappingProxyType(
-    {
-        Bucket.FACTURA: 1.0,
-        Bucket.ARTICOL: 5.0,
-        Bucket.ARTICOL_LIST: 30.0,
-        Bucket.ARTICOL_MODIFICATE: 30 * 60.0,
-        Bucket.CLIENT: 5.0,
-        Bucket.NOMENCLATOR: 1.0,
-    }
-)
+#: Seconds between the starts of two calls of one bucket and company: the vendor's limits.
+DEFAULT_INTERVALS: Mapping[Bucket, float] = VENDOR_LIMITS
 
 
 def _intervals(value: Mapping[Bucket | str, float]) -> Mapping[Bucket, float]:

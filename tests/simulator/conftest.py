@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sim_helpers import sign
 
 from fgo_async.codec import dumps_json, encode_form, loads_json
 from fgo_async.simulator import FgoSimulator
 from fgo_async.testing import TEST_COMPANY, TEST_PRIVATE_KEY
+from tests.simulator.sim_helpers import sign
 
 RawCall = Callable[..., Awaitable[tuple[int, dict[str, str], Any]]]
 

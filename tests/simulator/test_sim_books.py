@@ -7,12 +7,12 @@ import datetime
 from typing import Any
 
 import pytest
-from sim_helpers import invoice_payload
 
 from fgo_async.endpoints import Bucket
 from fgo_async.simulator import DocumentStatus, FgoSimulator
 from fgo_async.simulator.cli import build_parser, serve, simulator_from_args
 from fgo_async.testing import TEST_COMPANY, VirtualClock
+from tests.simulator.sim_helpers import invoice_payload
 
 pytestmark = pytest.mark.usefixtures("virtual_clock")
 

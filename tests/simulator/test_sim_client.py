@@ -11,7 +11,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from sim_helpers import make_invoice
 
 from fgo_async import (
     Bucket,
@@ -26,6 +25,7 @@ from fgo_async.client import FgoClient
 from fgo_async.simulator import DocumentKind, DocumentStatus, FgoSimulator, Outcome
 from fgo_async.testing import TEST_COMPANY
 from tests._helpers import unpaced_scheduler
+from tests.simulator.sim_helpers import make_invoice
 
 NO_LIMITS = dict.fromkeys(Bucket, 0.0)
 

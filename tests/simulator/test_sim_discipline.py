@@ -6,12 +6,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from sim_helpers import invoice_payload
 
 from fgo_async.endpoints import Bucket
 from fgo_async.protocol import DEFAULT_PATTERNS
 from fgo_async.simulator import FgoSimulator, FixedLatency, Outcome, ViolationKind
 from fgo_async.testing import TEST_COMPANY, TEST_PRIVATE_KEY, VirtualClock
+from tests.simulator.sim_helpers import invoice_payload
 
 pytestmark = pytest.mark.usefixtures("virtual_clock")
 

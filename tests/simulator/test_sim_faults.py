@@ -8,7 +8,6 @@ import random
 from typing import Any
 
 import pytest
-from sim_helpers import invoice_payload, make_invoice
 
 from fgo_async import (
     Bucket,
@@ -36,6 +35,7 @@ from fgo_async.simulator import (
     parse_latency,
 )
 from fgo_async.testing import TEST_COMPANY, VirtualClock
+from tests.simulator.sim_helpers import invoice_payload, make_invoice
 
 pytestmark = pytest.mark.usefixtures("virtual_clock")
 

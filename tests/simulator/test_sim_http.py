@@ -7,11 +7,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sim_helpers import invoice_payload, sign
 
 from fgo_async.codec import dumps_json, encode_form, loads_json
 from fgo_async.simulator import FgoSimulator
 from fgo_async.testing import TEST_COMPANY, TEST_PRIVATE_KEY
+from tests.simulator.sim_helpers import invoice_payload, sign
 
 pytestmark = pytest.mark.realtime
 

@@ -6,11 +6,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from sim_helpers import invoice_payload
 
 from fgo_async.protocol import DEFAULT_PATTERNS
 from fgo_async.simulator import DocumentStatus, FgoSimulator, Plan
 from fgo_async.testing import TEST_COMPANY
+from tests.simulator.sim_helpers import invoice_payload
 
 pytestmark = pytest.mark.usefixtures("virtual_clock")
 

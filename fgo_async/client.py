@@ -299,19 +299,21 @@ class FgoClient:
         deadline = None
         if self._queue_timeout is not None:
             deadline = asyncio.get_running_loop().time() + self._queue_timeout
-        return Call(
+        call = Call(
             endpoint=endpoint,
             company=self.cod_unic if endpoint.signed else None,
-            attempt=lambda: self._exchange(request),
+            attempt=lambda: self._exchange(request, call),
             identity=request.identity,
             can_deduplicate=can_deduplicate,
             interactive=self._interactive,
             deadline=deadline,
             retry_policy=self._retry_policy,
         )
+        return call
 
-    async def _exchange(self, request: Request) -> Any:
+    async def _exchange(self, request: Request, call: Call) -> Any:
         raw = await self._transport.send(request, timeout=self._timeout)
+        call.sent_at = raw.sent_at  # the scheduler spaces the next call from this moment
         return parse_response(request, raw.status, raw.headers, raw.body, patterns=self._patterns)
 
     async def _call(self, name: str, payload: Any, *, can_deduplicate: bool = False) -> Any:

@@ -14,6 +14,7 @@ import asyncio
 import inspect
 import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
+from types import SimpleNamespace
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -36,6 +37,7 @@ __all__ = [
     "RawResponse",
     "Transport",
     "check_base_url",
+    "send_time_trace",
 ]
 
 #: The client's own timeout for one call, in seconds: longer than the vendor's 15 s budget for
@@ -46,11 +48,17 @@ DEFAULT_TIMEOUT = 30.0
 
 @attrs.frozen(kw_only=True)
 class RawResponse:
-    """An HTTP reply as received: status, headers and body bytes."""
+    """An HTTP reply as received: status, headers and body bytes.
+
+    ``sent_at`` is the time, on the event loop's clock, at which the request's headers went out,
+    when the transport knows it: the scheduler counts the vendor's spacing from that moment, so
+    that a slow connection set-up before one call cannot bring the next too close to it.
+    """
 
     status: int
     headers: Mapping[str, str] = attrs.field(factory=dict)
     body: bytes = b""
+    sent_at: float | None = None
 
 
 @runtime_checkable
@@ -64,6 +72,38 @@ class Transport(Protocol):
     async def aclose(self) -> None:
         """Release what the transport owns."""
         ...
+
+
+class _SendStamp:
+    """Filled by the trace of :func:`send_time_trace` with the time a request went out."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+
+async def _stamp_headers_sent(
+    session: aiohttp.ClientSession,
+    context: SimpleNamespace,
+    params: aiohttp.TraceRequestHeadersSentParams,
+) -> None:
+    stamp = context.trace_request_ctx
+    if isinstance(stamp, _SendStamp):
+        stamp.at = asyncio.get_running_loop().time()
+
+
+def send_time_trace() -> aiohttp.TraceConfig:
+    """An aiohttp trace that tells fgo_async when each request actually went out.
+
+    A transport's own session has it. An application that gives its own ``ClientSession``
+    should create it with ``trace_configs=[send_time_trace()]``: without it, the vendor's spacing
+    is counted from when a call was started, and a slow connection set-up (a TLS handshake)
+    before one call eats into the margin before the next.
+    """
+    config = aiohttp.TraceConfig()
+    config.on_request_headers_sent.append(_stamp_headers_sent)
+    return config
 
 
 def _is_loopback(host: str) -> bool:
@@ -107,6 +147,7 @@ class AiohttpTransport:
                 connector=aiohttp.TCPConnector(limit_per_host=100),
                 # Timeouts are per request; redirects and cookies play no part in this API.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                trace_configs=[send_time_trace()],
             )
         return self._session
 
@@ -117,6 +158,7 @@ class AiohttpTransport:
         session = self._get_session()
         client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
         identity = request.identity
+        stamp = _SendStamp()
         try:
             async with session.request(
                 request.method,
@@ -125,10 +167,14 @@ class AiohttpTransport:
                 headers=dict(request.headers),
                 timeout=client_timeout,
                 allow_redirects=False,
+                trace_request_ctx=stamp,
             ) as response:
                 body = await response.read()
                 return RawResponse(
-                    status=response.status, headers=dict(response.headers), body=body
+                    status=response.status,
+                    headers=dict(response.headers),
+                    body=body,
+                    sent_at=stamp.at,
                 )
         except aiohttp.ConnectionTimeoutError as error:
             raise FgoConnectError(f"connecting timed out: {error}", identity=identity) from None

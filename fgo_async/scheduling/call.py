@@ -30,6 +30,7 @@ class Call:
         "identity",
         "interactive",
         "retry_policy",
+        "sent_at",
     )
 
     def __init__(
@@ -52,6 +53,9 @@ class Call:
         self.interactive = interactive
         self.deadline = deadline
         self.retry_policy = retry_policy
+        #: Set by the attempt to the loop time at which its request went out, when known; the
+        #: scheduler counts the bucket's spacing from it (from the start otherwise).
+        self.sent_at: float | None = None
 
     @property
     def bucket(self) -> Bucket:

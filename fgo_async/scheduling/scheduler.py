@@ -257,6 +257,7 @@ class Scheduler:
                         if loop.time() - before > _LIMITER_WAIT:
                             # Not expected: the lane starts a call once its bucket is ready.
                             self._limiter_waits += 1
+                    call.sent_at = None
                     result = await call.attempt()
                 except asyncio.CancelledError:
                     self._abandon(lane, entry)
@@ -496,7 +497,13 @@ class Scheduler:
                     lane.company,
                     lane.widening,
                 )
-        base = now if policy.strict else entry.started_at
+        if policy.strict:
+            base = now
+        else:
+            # From when the request went out, if the transport said: a slow connection set-up
+            # before this call must not bring the vendor's view of the next one closer to it.
+            sent_at = entry.call.sent_at
+            base = entry.started_at if sent_at is None else max(entry.started_at, sent_at)
         queue.next_start = base + queue.interval * lane.widening + policy.margin
         if error is not None or failed:
             self._failed += 1

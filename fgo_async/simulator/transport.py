@@ -14,7 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
-from ..errors import FgoConnectError, FgoConnectionLostError, FgoTimeoutError
+from ..errors import FgoClosedError, FgoConnectError, FgoConnectionLostError, FgoTimeoutError
 from ..protocol import Request
 from ..transport import DEFAULT_TIMEOUT, RawResponse
 from .core import SimulatedDisconnect
@@ -35,7 +35,7 @@ class SimulatorTransport:
     async def send(self, request: Request, *, timeout: float = DEFAULT_TIMEOUT) -> RawResponse:
         """Hand ``request`` to the simulator and wait for its reply, at most ``timeout`` s."""
         if self.closed:
-            raise RuntimeError("the transport is closed")
+            raise FgoClosedError("the transport is closed", identity=request.identity)
         url = urlsplit(request.url)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         task = asyncio.ensure_future(

@@ -129,3 +129,46 @@ def test_another_company_is_not_slowed_by_a_throttled_one() -> None:
     run(main())
     b_starts = [a.start for a in recorder.attempts if a.company == "B"]
     assert gaps(b_starts) == [1.1, 1.1]
+
+
+def test_spacing_counts_from_when_the_request_went_out_when_the_transport_says() -> None:
+    recorder = Recorder()
+
+    async def main() -> None:
+        scheduler = Scheduler()
+        first = recorder.call("slow-connect")
+        inner = first.attempt
+
+        async def connect_slowly_then_send() -> object:
+            # A TLS handshake of 0.4 s before the request goes out: the vendor sees the call
+            # at +0.4 s, so the next one may only start at +0.4 + 1.1 s.
+            loop = asyncio.get_running_loop()
+            await asyncio.sleep(0.4)
+            first.sent_at = loop.time()
+            return await inner()
+
+        first.attempt = connect_slowly_then_send
+        await asyncio.gather(scheduler.submit(first), scheduler.submit(recorder.call("next")))
+
+    run(main())
+    # The recorder stamps an attempt when its request goes out (after the 0.4 s set-up).
+    assert gaps(recorder.starts()) == [1.1]
+
+
+def test_a_sent_time_earlier_than_the_start_is_ignored() -> None:
+    recorder = Recorder()
+
+    async def main() -> None:
+        scheduler = Scheduler()
+        first = recorder.call("a")
+        inner = first.attempt
+
+        async def confused_clock() -> object:
+            first.sent_at = asyncio.get_running_loop().time() - 50
+            return await inner()
+
+        first.attempt = confused_clock
+        await asyncio.gather(scheduler.submit(first), scheduler.submit(recorder.call("b")))
+
+    run(main())
+    assert gaps(recorder.starts()) == [1.1]

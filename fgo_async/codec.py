@@ -39,6 +39,7 @@ __all__ = [
     "WireFormat",
     "configure_converter",
     "converter",
+    "dig",
     "dumps_json",
     "encode_body",
     "encode_form",
@@ -337,6 +338,16 @@ def make_converter() -> WireConverter:
 
 #: The converter the library uses.
 converter = make_converter()
+
+
+def dig(data: Mapping[str, Any], *path: str) -> Any:
+    """``data[path[0]][path[1]]...`` in a wire dict, or None when any step is missing."""
+    value: Any = data
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
 
 
 def to_wire(model: Any) -> dict[str, Any]:

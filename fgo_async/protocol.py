@@ -117,15 +117,6 @@ def identify(endpoint: Endpoint, payload: Any, company: str | None) -> CallIdent
     )
 
 
-def _dig(wire: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = wire
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
 def _strip_slash(url: str) -> str:
     return url.rstrip("/")
 
@@ -164,7 +155,7 @@ class FgoProtocol:
             }
         subject = ""
         if endpoint.hash_input is not None:
-            subject = _dig(wire, endpoint.hash_input)
+            subject = codec.dig(wire, *endpoint.hash_input)
             if not isinstance(subject, str) or not subject:
                 where = "/".join(endpoint.hash_input)
                 raise FgoValidationError(

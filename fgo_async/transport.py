@@ -37,6 +37,7 @@ __all__ = [
     "RawResponse",
     "Transport",
     "check_base_url",
+    "is_loopback",
     "send_time_trace",
 ]
 
@@ -106,7 +107,8 @@ def send_time_trace() -> aiohttp.TraceConfig:
     return config
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and the loopback addresses (``127.0.0.1``, ``::1``...)."""
     if host == "localhost":
         return True
     try:
@@ -120,7 +122,7 @@ def check_base_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FgoConfigurationError(f"base_url {base_url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
         raise FgoConfigurationError(
             f"base_url {base_url!r} is plain http to a host that is not loopback: the Hash "
             "would cross the network unencrypted. Use https, or pass allow_insecure_http=True."

@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ..endpoints import Bucket
+from ..transport import is_loopback
 from .core import DEFAULT_IDENTICAL_WINDOW, DEFAULT_ISSUE_BUDGET, FgoSimulator
 from .faults import parse_fault_rule
 from .latency import LatencyModel, LatencyTable, parse_latency
-from .server import is_loopback
 from .state import Plan
 
 __all__ = ["add_simulator_arguments", "build_parser", "main", "serve", "simulator_from_args"]

@@ -16,13 +16,14 @@ from collections.abc import Callable, Mapping, MutableMapping
 from decimal import Decimal
 from typing import Any
 
+from ..codec import dig
 from ..endpoints import ENDPOINTS
 from ..signing import compute_hash
 from . import books, messages, nomenclators
 from .issue_rules import document_kind, read_date, read_invoice
 from .messages import Refusal
 from .state import Company, Document, Plan, StoredArticle
-from .wire import decimal, dig, integer, text
+from .wire import decimal, integer, text
 
 __all__ = ["MAX_CHANGED_ARTICLES", "MAX_CHANGED_HOURS", "MAX_GETLIST_CODES", "VendorMethods"]
 

@@ -14,20 +14,20 @@ own beyond the vendor's hash.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ..transport import is_loopback
 from .core import SimulatedDisconnect
 from .faults import FaultRule
 
 if TYPE_CHECKING:
     from .core import FgoSimulator
 
-__all__ = ["API_PREFIX", "SimulatorServer", "build_app", "is_loopback"]
+__all__ = ["API_PREFIX", "SimulatorServer", "build_app"]
 
 #: Where the API is served, as the vendor serves it under ``https://api.fgo.ro/v1``.
 API_PREFIX = "/v1"
@@ -41,16 +41,6 @@ _PDF = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 async def _api(request: web.Request) -> web.StreamResponse:

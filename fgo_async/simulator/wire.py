@@ -23,7 +23,6 @@ __all__ = [
     "boolean",
     "decimal",
     "decode_body",
-    "dig",
     "integer",
     "redact",
     "text",
@@ -94,16 +93,6 @@ def _lists(node: Any) -> Any:
     if converted and all(key.isdigit() for key in converted):
         return [converted[key] for key in sorted(converted, key=int)]
     return converted
-
-
-def dig(data: Mapping[str, Any], *path: str) -> Any:
-    """``data[path[0]][path[1]]...``, or None when any step is missing."""
-    value: Any = data
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
 
 
 def text(value: Any) -> str | None:

@@ -188,6 +188,7 @@ class Scheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lanes: dict[str | None, _Lane] = {}
         self._timers: list[tuple[float, int, int, Any]] = []
+        self._wake_groups: dict[float, list[_Lane]] = {}
         self._timer_handle: asyncio.TimerHandle | None = None
         self._timer_when = math.inf
         self._firing = False
@@ -589,7 +590,13 @@ class Scheduler:
         if lane.wake_at is not None and lane.wake_at <= when:
             return
         lane.wake_at = when
-        self._push_timer(when, _WAKE, lane)
+        # Lanes started together stay in step (spacing counts from the start), so many wake at
+        # the very same time: they share one timer entry, and the heap stays small.
+        group = self._wake_groups.get(when)
+        if group is None:
+            group = self._wake_groups[when] = []
+            self._push_timer(when, _WAKE, group)
+        group.append(lane)
 
     def _push_timer(self, when: float, kind: int, target: Any) -> None:
         heapq.heappush(self._timers, (when, next(self._seq), kind, target))
@@ -611,9 +618,11 @@ class Scheduler:
         while timers and timers[0][0] <= now + _EPSILON:
             when, _, kind, target = heapq.heappop(timers)
             if kind == _WAKE:
-                if target.wake_at == when:
-                    target.wake_at = None
-                    self._pump(target, now)
+                del self._wake_groups[when]
+                for lane in target:
+                    if lane.wake_at == when:  # else an earlier wake was set since
+                        lane.wake_at = None
+                        self._pump(lane, now)
             elif kind == _DEADLINE:
                 if target.state in (_WAITING, _DELAYED):
                     self._expire(target)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from fgo_async.endpoints import ENDPOINTS
 from fgo_async.scheduling import RatePolicy, Scheduler
 from fgo_async.virtual_time import run
-from tests.scheduling.helpers import BUCKET_ENDPOINT, Recorder, gaps, settle, spawn
+from tests.scheduling.helpers import BUCKET_ENDPOINT, Recorder, Started, gaps, settle, spawn
 
 
 def test_never_two_calls_of_one_company_in_flight_whatever_their_bucket() -> None:
@@ -105,11 +105,13 @@ def test_an_interactive_call_overtakes_the_batch_calls_of_its_bucket() -> None:
 
 
 def _nothing_ready_while_idle(
-    recorder: Recorder, submitted: dict[str, float], buckets: dict[str, str], policy: RatePolicy
+    attempts: list[Started],
+    submitted: dict[str, float],
+    buckets: dict[str, str],
+    policy: RatePolicy,
 ) -> None:
-    """Between two calls of the lane, no waiting call's bucket was ready: the lane never
-    idled while it could have started something (work conservation)."""
-    attempts = recorder.attempts
+    """Between two calls of a lane, no waiting call's bucket was ready: the lane never idled
+    while it could have started something (work conservation). ``attempts`` are one lane's."""
     last_start: dict[str, float] = {}
     free_at = float("-inf")
     for attempt in attempts:
@@ -134,13 +136,14 @@ def _nothing_ready_while_idle(
             st.sampled_from(["factura", "articol", "articol-list", "client"]),
             st.floats(min_value=0, max_value=40),  # submitted at
             st.floats(min_value=0, max_value=8),  # latency
+            st.sampled_from(["A", "B", "C"]),  # company
         ),
         min_size=1,
-        max_size=25,
+        max_size=30,
     )
 )
 def test_random_mixes_keep_single_flight_spacing_and_work_conservation(
-    plan: list[tuple[str, float, float]],
+    plan: list[tuple[str, float, float, str]],
 ) -> None:
     recorder = Recorder()
     policy = RatePolicy()
@@ -148,30 +151,32 @@ def test_random_mixes_keep_single_flight_spacing_and_work_conservation(
     buckets: dict[str, str] = {}
 
     async def submit_later(
-        scheduler: Scheduler, name: str, bucket: str, at: float, latency: float
+        scheduler: Scheduler, name: str, bucket: str, at: float, latency: float, company: str
     ) -> None:
         loop = asyncio.get_running_loop()
         await asyncio.sleep(at)
         submitted[name] = loop.time()
         buckets[name] = bucket
         await scheduler.submit(
-            recorder.call(name, endpoint=BUCKET_ENDPOINT[bucket], latency=latency)
+            recorder.call(name, company=company, endpoint=BUCKET_ENDPOINT[bucket], latency=latency)
         )
 
     async def main() -> None:
         scheduler = Scheduler(rate_policy=policy)
         await asyncio.gather(
             *(
-                submit_later(scheduler, f"c{i}", bucket, at, latency)
-                for i, (bucket, at, latency) in enumerate(plan)
+                submit_later(scheduler, f"c{i}", bucket, at, latency, company)
+                for i, (bucket, at, latency, company) in enumerate(plan)
             )
         )
 
     run(main())
     assert recorder.max_in_flight == 1
     assert len(recorder.attempts) == len(plan)
-    for bucket in {b for b, _, _ in plan}:
-        starts = [a.start for a in recorder.attempts if buckets[a.name] == bucket]
-        spacing = policy.spacing(ENDPOINTS[BUCKET_ENDPOINT[bucket]].bucket)
-        assert all(g >= spacing - 1e-6 for g in gaps(starts))
-    _nothing_ready_while_idle(recorder, submitted, buckets, policy)
+    for company in {c for *_, c in plan}:
+        lane = [a for a in recorder.attempts if a.company == company]
+        for bucket in {buckets[a.name] for a in lane}:
+            starts = [a.start for a in lane if buckets[a.name] == bucket]
+            spacing = policy.spacing(ENDPOINTS[BUCKET_ENDPOINT[bucket]].bucket)
+            assert all(g >= spacing - 1e-6 for g in gaps(starts))
+        _nothing_ready_while_idle(lane, submitted, buckets, policy)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fgo_async import FgoClient, IssuedInvoice, InvoiceRef
+from fgo_async import FgoClient, InvoiceRef, IssuedInvoice
 from fgo_async.cli.batch import plan_batch, record_of
 from fgo_async.cli.journal import Journal, Record, Status, read_results, records
 from fgo_async.cli.orders import parse_orders
@@ -82,21 +82,24 @@ def test_each_outcome_has_its_record() -> None:
     again = record_of(order, duplicate)
     assert again is not None
     assert (again.status, again.number) == (Status.ISSUED, "3")
-    assert again.note is not None and "O-1" in again.note
+    assert again.note is not None
+    assert "O-1" in again.note
     refused = record_of(order, FgoApiError("Hash invalid", identity=identity))
     assert refused is not None
     assert (refused.status, refused.exit_status, refused.outcome_known) == (
         Status.FAILED, 4, True
     )  # fmt: skip
     invalid = record_of(order, FgoValidationError([Problem(field="x", rule="r", message="m")]))
-    assert invalid is not None and invalid.exit_status == 3
+    assert invalid is not None
+    assert invalid.exit_status == 3
     unknown = record_of(order, FgoOutcomeUnknownError("lost", identity=identity))
     assert unknown is not None
     assert (unknown.status, unknown.exit_status, unknown.outcome_known) == (
         Status.UNKNOWN, 6, False
     )  # fmt: skip
     bug = record_of(order, RuntimeError("bug"))
-    assert bug is not None and bug.exit_status == 1
+    assert bug is not None
+    assert bug.exit_status == 1
 
 
 def test_a_file_that_cannot_be_read_is_refused_whole() -> None:
@@ -141,10 +144,10 @@ def test_a_results_file_cut_short_is_refused(tmp_path: Path) -> None:
     path.write_text(later.to_json() + "\n" + good.to_json() + "\n", encoding="utf-8")
     assert read_results(path)[(TEST_COMPANY, "O-1")].status is Status.ISSUED  # the latest
     path.write_text(good.to_json() + "\n" + good.to_json()[:20], encoding="utf-8")
-    with pytest.raises(CliError, match="line 2 .* was cut short"):
+    with pytest.raises(CliError, match=r"line 2 .* was cut short"):
         read_results(path)
     path.write_text('{"line": 1}\n' + good.to_json() + "\n", encoding="utf-8")
-    with pytest.raises(CliError, match="line 1 .* cannot be read"):
+    with pytest.raises(CliError, match=r"line 1 .* cannot be read"):
         read_results(path)
 
 
@@ -207,8 +210,10 @@ async def test_failed_lines_are_recorded_and_retried_on_a_rerun(
     assert "1 issued, 2 failed" in report
     assert "failed (run again to retry them)" in report
     by_key = {r.key: r for r in records(out)}
-    assert by_key["O-2"].exit_status == 3 and "customer.tax_id" in (by_key["O-2"].message or "")
-    assert by_key["O-3"].exit_status == 4 and "Atlantida" in (by_key["O-3"].message or "")
+    assert by_key["O-2"].exit_status == 3
+    assert "customer.tax_id" in (by_key["O-2"].message or "")
+    assert by_key["O-3"].exit_status == 4
+    assert "Atlantida" in (by_key["O-3"].message or "")
 
     fixed = invoice(external_id="O-3")
     write_lines(path, [orders(1)[0], bad_cui, fixed])
@@ -323,8 +328,10 @@ async def test_a_second_ctrl_c_abandons_the_call_in_flight_as_unknown(
     # The order has the duplicate check: retrying it is safe, and the vendor says it exists.
     assert await fgo("batch", str(path), "--out", str(out), "--retry-unknown") == 0
     latest = read_results(out)[(TEST_COMPANY, "O-1")]
-    assert latest.status is Status.ISSUED and latest.number == "001"
-    assert latest.note is not None and "already issued" in latest.note
+    assert latest.status is Status.ISSUED
+    assert latest.number == "001"
+    assert latest.note is not None
+    assert "already issued" in latest.note
     assert issued_ids(fgo_simulator) == {"O-1": 1, "O-2": 1, "O-3": 1, None: 1}
 
 
@@ -357,7 +364,8 @@ async def test_a_results_file_that_cannot_be_written_stops_the_batch(
     path = write_lines(tmp_path / "orders.jsonl", orders(5))
     assert await fgo("batch", str(path), "--out", str(tmp_path / "r.jsonl")) == 1
     err = capsys.readouterr().err
-    assert "cannot write" in err and "No space left" in err
+    assert "cannot write" in err
+    assert "No space left" in err
     assert '"number": "001"' in err  # the outcome that could not be recorded is in the log
     assert len(issued_ids(fgo_simulator)) == 1  # stopped after the first
 

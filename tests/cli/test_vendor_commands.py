@@ -22,8 +22,7 @@ async def issue(
     path = tmp_path / "invoice.json"
     path.write_text(json.dumps(invoice(**changes)), encoding="utf-8")
     assert await fgo("issue", str(path), "--json") == 0
-    out = json.loads(capsys.readouterr().out)
-    return out
+    return json.loads(capsys.readouterr().out)
 
 
 async def test_issue_prints_the_issued_invoice(
@@ -47,7 +46,8 @@ async def test_issue_prints_the_issued_invoice(
     assert await fgo("issue", str(path)) == 0
     table = capsys.readouterr().out
     assert "factura/emitere" in table
-    assert "number" in table and "002" in table
+    assert "number" in table
+    assert "002" in table
 
 
 async def test_issue_reads_stdin_and_names_its_company(
@@ -91,7 +91,9 @@ async def test_invoice_commands(
 
     assert await fgo("status", "BV", "001") == 0
     table = capsys.readouterr().out
-    assert "48.38" in table and "payments" in table and "10.5" in table
+    assert "48.38" in table
+    assert "payments" in table
+    assert "10.5" in table
 
     assert await fgo("delete-payment", "BV", "001", "CH", "001") == 0
     assert "Incasarea a fost stearsa" in capsys.readouterr().out
@@ -104,7 +106,8 @@ async def test_invoice_commands(
 
     assert await fgo("reverse", "BV", "001", "--date", "2025-03-02", "--json") == 0
     reversal = json.loads(capsys.readouterr().out)
-    assert reversal["series"] == "BV" and reversal["number"] == "003"
+    assert reversal["series"] == "BV"
+    assert reversal["number"] == "003"
 
     assert await fgo("cancel", "BV", "002") == 0
     assert "anulata" in capsys.readouterr().out
@@ -147,11 +150,13 @@ async def test_article_and_customer_commands(
     articles = json.loads(capsys.readouterr().out)
     # Carte (created by the invoice) and the three added: two pages, 30 s apart.
     assert [a["name"] for a in articles] == ["Carte 0", "Carte 1", "Carte 2", "Carte"]
-    assert articles[0]["unit_price"] == "9.90" and articles[0]["vat_rate"] == "21"
+    assert articles[0]["unit_price"] == "9.90"
+    assert articles[0]["vat_rate"] == "21"
     assert virtual_clock.time() - started >= 30
     assert await fgo("articles", "--page-size", "2", "--max-pages", "1") == 0
     table = capsys.readouterr().out
-    assert "Carte 1" in table and "Carte 2" not in table
+    assert "Carte 1" in table
+    assert "Carte 2" not in table
 
     assert await fgo("article", "C1", "--json") == 0
     assert json.loads(capsys.readouterr().out)["name"] == "Carte 1"

@@ -22,7 +22,15 @@ from .faults import parse_fault_rule
 from .latency import LatencyModel, LatencyTable, parse_latency
 from .state import Plan
 
-__all__ = ["add_simulator_arguments", "build_parser", "main", "serve", "simulator_from_args"]
+__all__ = [
+    "add_serving_arguments",
+    "add_simulator_arguments",
+    "build_parser",
+    "main",
+    "run_from_args",
+    "serve",
+    "simulator_from_args",
+]
 
 DEFAULT_PORT = 8089
 
@@ -159,6 +167,11 @@ def simulator_from_args(args: argparse.Namespace) -> FgoSimulator:
     return simulator
 
 
+def add_serving_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of serving from the command line (beyond the simulator's own)."""
+    parser.add_argument("--quiet", action="store_true", help="do not log each call")
+
+
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The parser of ``python -m fgo_async.simulator``."""
     parser = argparse.ArgumentParser(
@@ -166,7 +179,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         description="Serve a local FGO API simulator (fgo_async).",
     )
     add_simulator_arguments(parser)
-    parser.add_argument("--quiet", action="store_true", help="do not log each call")
+    add_serving_arguments(parser)
     return parser
 
 
@@ -189,7 +202,15 @@ async def serve(simulator: FgoSimulator, *, ready: asyncio.Event | None = None) 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the simulator from the command line."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    return run_from_args(parser, parser.parse_args(argv))
+
+
+def run_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Check the options ``parser`` parsed into ``args``, then serve until interrupted.
+
+    ``parser`` has :func:`add_simulator_arguments` and :func:`add_serving_arguments`; it
+    reports bad options (exit status 2).
+    """
     if not args.company:
         parser.error("give at least one --company CUI:KEY")
     if not args.allow_remote and not is_loopback(args.host):

@@ -1,0 +1,48 @@
+"""``fgo demo``: three companies through one scheduler, no violations, exit status 0."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fgo_async.cli import run
+from fgo_async.cli.demo import COMPANIES
+from fgo_async.virtual_time import VirtualClock
+
+
+async def test_the_demo_in_process_on_virtual_time(
+    virtual_clock: VirtualClock, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    started = virtual_clock.time()
+    assert await run(["demo", "--in-process"]) == 0
+    out = capsys.readouterr().out
+    assert "18 invoices in the batches" in out
+    assert "0 violations of the vendor's discipline" in out
+    for company in COMPANIES:
+        assert company.name in out
+    assert "paid by card -> invoice FCT-001" in out
+    assert "Retries: 2 in all" in out  # the 503 and the dropped connection, retried
+    assert "0.91/s" in out  # invoice calls, 1.1 s apart: the limit and its margin
+    for key in (company.private_key for company in COMPANIES):
+        assert key not in out
+    # 12 invoice calls per company at 1.1 s, the companies side by side: ~13 s, not ~40.
+    assert virtual_clock.time() - started < 20
+
+
+@pytest.mark.realtime
+def test_the_demo_over_http_as_a_newcomer_runs_it() -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "fgo_async.cli", "demo", "--invoices", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 violations" in done.stdout
+    assert "(200, application/pdf)" in done.stdout  # the PDF link works
+    assert time.monotonic() - started < 30

@@ -33,9 +33,12 @@ raw reply is the vendor's answer, which holds neither, and request bodies are ne
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:  # the models import this module; the reference type is only annotated here
+    from .models import InvoiceRef
 
 __all__ = [
     "CallIdentity",
@@ -226,7 +229,7 @@ class FgoDuplicateError(FgoApiError):
     ``existing`` is the series and number of the invoice already issued, when the vendor said.
     """
 
-    def __init__(self, message: str, *, existing: Any = None, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, existing: InvoiceRef | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.existing = existing
 

@@ -250,6 +250,15 @@ class Scheduler:
                 except asyncio.CancelledError:
                     self._withdraw(lane, entry)
                     raise
+                except FgoClosedError:
+                    if not history:
+                        raise
+                    # Closed while a retry waited: the call ends with what its last attempt
+                    # said, and if an earlier attempt may have been processed, as unknown.
+                    last = history.pop()
+                    raise final_error(
+                        call.endpoint.retry_class, last, history, call.identity
+                    ) from None
                 try:
                     limiter = entry.queue.limiter
                     if limiter is not None:

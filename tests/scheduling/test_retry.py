@@ -298,3 +298,35 @@ def test_close_without_drain_does_not_start_retries() -> None:
 
     run(main())
     assert len(recorder.attempts) == 1
+
+
+def test_closing_during_a_retry_backoff_ends_the_call_with_what_its_attempts_said() -> None:
+    recorder = Recorder()
+
+    async def main() -> None:
+        scheduler = Scheduler(drain_on_close=True, seed=1)
+        issue = asyncio.ensure_future(
+            scheduler.submit(
+                recorder.call(
+                    "x",
+                    endpoint="factura/emitere",
+                    outcomes=[DROPPED, "issued"],
+                    can_deduplicate=True,
+                )
+            )
+        )
+        read = asyncio.ensure_future(
+            scheduler.submit(recorder.call("y", endpoint="articol/get", outcomes=[BAD_GATEWAY]))
+        )
+        await asyncio.sleep(0.1)  # both failed once and wait out their backoff
+        await scheduler.aclose(drain=False)
+        issued_error = await asyncio.gather(issue, return_exceptions=True)
+        read_error = await asyncio.gather(read, return_exceptions=True)
+        # The invoice may exist (its reply was lost): not "closed before it started".
+        assert isinstance(issued_error[0], FgoOutcomeUnknownError)
+        assert issued_error[0].cause is DROPPED
+        # The read gets the error its attempt ended with.
+        assert isinstance(read_error[0], FgoServerError)
+
+    run(main())
+    assert len(recorder.attempts) == 2

@@ -14,12 +14,12 @@ import sys
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from .. import plain
-from ..client import FgoClient
+from ..client import FgoClient, Pager
 from ..errors import FgoValidationError
 from ..models import (
     NOMENCLATURE_NAMES,
@@ -32,6 +32,8 @@ from ..models import (
 )
 from .exits import CliError, ExitStatus
 from .orders import COMPANY_KEY
+
+T = TypeVar("T")
 
 __all__ = ["COMMANDS", "VendorCommand", "read_invoice_file"]
 
@@ -168,15 +170,20 @@ async def _associated(fgo: FgoClient, args: argparse.Namespace) -> Any:
     return await fgo.associated_invoices(_ref(args))
 
 
-async def _articles(fgo: FgoClient, args: argparse.Namespace) -> Any:
-    items: list[Article] = []
+async def _collect(pager: Pager[Any, T], max_pages: int | None) -> list[T]:
+    """The items of a pager's pages, stopping after ``max_pages`` pages when it is given."""
+    items: list[T] = []
     pages = 0
-    async for page in fgo.articles(page_size=args.page_size):
+    async for page in pager:
         items.extend(page.items)
         pages += 1
-        if args.max_pages is not None and pages >= args.max_pages:
+        if max_pages is not None and pages >= max_pages:
             break
     return items
+
+
+async def _articles(fgo: FgoClient, args: argparse.Namespace) -> list[Article]:
+    return await _collect(fgo.articles(page_size=args.page_size), args.max_pages)
 
 
 async def _article(fgo: FgoClient, args: argparse.Namespace) -> Any:
@@ -193,15 +200,8 @@ async def _warehouses(fgo: FgoClient, args: argparse.Namespace) -> Any:
     return await fgo.warehouses()
 
 
-async def _customers(fgo: FgoClient, args: argparse.Namespace) -> Any:
-    items: list[CustomerRecord] = []
-    pages = 0
-    async for page in fgo.customers(page_size=args.page_size):
-        items.extend(page.items)
-        pages += 1
-        if args.max_pages is not None and pages >= args.max_pages:
-            break
-    return items
+async def _customers(fgo: FgoClient, args: argparse.Namespace) -> list[CustomerRecord]:
+    return await _collect(fgo.customers(page_size=args.page_size), args.max_pages)
 
 
 async def _nomenclature(fgo: FgoClient, args: argparse.Namespace) -> Any:

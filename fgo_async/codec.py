@@ -32,7 +32,14 @@ from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .models import CustomerType
-from .models._fields import ALIASES_KEY, FLATTEN_KEY, FRACTION_PERCENT_KEY, RAW_KEY, WIRE_KEY
+from .models._fields import (
+    ALIASES_KEY,
+    FLATTEN_KEY,
+    FRACTION_PERCENT_KEY,
+    LOCAL_KEY,
+    RAW_KEY,
+    WIRE_KEY,
+)
 
 __all__ = [
     "WireConverter",
@@ -211,9 +218,12 @@ def _decimal_to_wire(value: Decimal) -> Decimal:
 
 
 def _is_wire_model(cls: Any) -> bool:
-    # Every field of a model names its wire key (or is flattened, or is the raw reply).
+    # Every field of a model names its wire key (or is flattened, the raw reply, or local).
     return attrs.has(cls) and all(
-        WIRE_KEY in f.metadata or FLATTEN_KEY in f.metadata or RAW_KEY in f.metadata
+        WIRE_KEY in f.metadata
+        or FLATTEN_KEY in f.metadata
+        or RAW_KEY in f.metadata
+        or LOCAL_KEY in f.metadata
         for f in attrs.fields(cls)
     )
 
@@ -226,7 +236,7 @@ def _unstructure_factory(conv: WireConverter) -> Callable[[Any], Callable[[Any],
             if FLATTEN_KEY in field.metadata:
                 flattened.append((field.name, field.metadata[FLATTEN_KEY]))
                 overrides[field.name] = override(omit=True)
-            elif RAW_KEY in field.metadata:
+            elif RAW_KEY in field.metadata or LOCAL_KEY in field.metadata:
                 overrides[field.name] = override(omit=True)
             else:
                 overrides[field.name] = override(
@@ -262,6 +272,9 @@ def _structure_factory(conv: WireConverter) -> Callable[[Any], Callable[[Any, An
                 overrides[field.name] = override(rename=_RAW_SLOT, struct_hook=_identity)
                 continue
             if FLATTEN_KEY in field.metadata:
+                continue
+            if LOCAL_KEY in field.metadata:
+                overrides[field.name] = override(omit=True)
                 continue
             key = field.metadata[WIRE_KEY].lower()
             if field.metadata.get(FRACTION_PERCENT_KEY):

@@ -6,6 +6,8 @@ Every exception the library raises on purpose derives from :class:`FgoError`::
     ├── FgoConfigurationError      a client built with settings that cannot work (before any call)
     ├── FgoValidationError         bad input found locally, before anything was sent or queued
     ├── FgoApiError                the vendor answered and refused (``Success: false``, 4xx)
+    │   ├── FgoAuthenticationError the company, API user or Hash was not accepted
+    │   ├── FgoNotFoundError       the document (or article) named by the call does not exist
     │   ├── FgoIssueTimeoutError   the documented 15 s issue timeout: the invoice was NOT issued
     │   ├── FgoRateLimitedError    throttled (HTTP 429 or a throttle message); nothing was done
     │   └── FgoDuplicateError      HTTP 409 or a duplicate refusal: the first invoice stands
@@ -43,6 +45,7 @@ if TYPE_CHECKING:  # the models import this module; the reference type is only a
 __all__ = [
     "CallIdentity",
     "FgoApiError",
+    "FgoAuthenticationError",
     "FgoClosedError",
     "FgoConfigurationError",
     "FgoConnectError",
@@ -51,6 +54,7 @@ __all__ = [
     "FgoDuplicateError",
     "FgoError",
     "FgoIssueTimeoutError",
+    "FgoNotFoundError",
     "FgoOutcomeUnknownError",
     "FgoQueueFullError",
     "FgoQueueTimeoutError",
@@ -202,6 +206,19 @@ class FgoApiError(_CallError):
         super().__init__(message, identity=identity)
         self.status = status
         self.raw = raw
+
+
+class FgoAuthenticationError(FgoApiError):
+    """The vendor did not accept the credentials: an unknown ``CodUnic``, an API user that is
+    not enabled for it, or a wrong Hash (the vendor words all three alike). Nothing was done;
+    repeating will not help until the settings are fixed."""
+
+
+class FgoNotFoundError(FgoApiError):
+    """The document (or article) the call names does not exist for this company.
+
+    A web app can answer 404; nothing was done.
+    """
 
 
 class FgoIssueTimeoutError(FgoApiError):

@@ -56,7 +56,7 @@ _DECIMAL_CONVERTERS = {
 
 def is_wire_model(cls: Any) -> bool:
     """True for an attrs model whose every field names its wire key (or is flat, or raw)."""
-    keys = (_fields.WIRE_KEY, _fields.FLATTEN_KEY, _fields.RAW_KEY)
+    keys = (_fields.WIRE_KEY, _fields.FLATTEN_KEY, _fields.RAW_KEY, _fields.LOCAL_KEY)
     return attrs.has(cls) and all(any(key in f.metadata for key in keys) for f in attrs.fields(cls))
 
 
@@ -146,6 +146,8 @@ def _notes(cls: type[Any], field: attrs.Attribute[Any], reply: bool) -> str:
     meta = field.metadata
     if _fields.RAW_KEY in meta:
         return "the vendor's reply as received, for debugging; not in `repr` or `==`"
+    if _fields.LOCAL_KEY in meta:
+        return f"set by fgo_async, not by the vendor: {meta[_fields.LOCAL_KEY]}"
     if not reply:
         if field.default is attrs.NOTHING:
             notes.append("required")
@@ -175,7 +177,7 @@ def _wire(field: attrs.Attribute[Any]) -> str:
     meta = field.metadata
     if _fields.FLATTEN_KEY in meta:
         return ", ".join(f"`{name}`" for name in meta[_fields.FLATTEN_KEY].values())
-    if _fields.RAW_KEY in meta:
+    if _fields.RAW_KEY in meta or _fields.LOCAL_KEY in meta:
         return "(none)"
     return f"`{meta[_fields.WIRE_KEY]}`"
 

@@ -23,6 +23,8 @@ DecimalInput: TypeAlias = "Decimal | int | str"
 WIRE_KEY = "fgo_wire"
 ALIASES_KEY = "fgo_aliases"
 RAW_KEY = "fgo_raw"
+#: Marks a field this library fills in itself: it is never sent nor read from a reply.
+LOCAL_KEY = "fgo_local"
 
 T = TypeVar("T")
 
@@ -40,6 +42,14 @@ def raw_field() -> Any:
     It stays out of ``repr`` and equality, so two replies that mean the same compare equal.
     """
     return attrs.field(default=EMPTY_RAW, eq=False, repr=False, metadata={RAW_KEY: True})
+
+
+def local_field(default: Any, doc: str) -> Any:
+    """A field of a reply model that the library sets, not the vendor (never on the wire).
+
+    ``doc`` says what it means; the README's wire table shows it.
+    """
+    return attrs.field(default=default, metadata={LOCAL_KEY: doc})
 
 
 def to_decimal(value: object, field: str) -> Decimal:

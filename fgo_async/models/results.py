@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ._fields import ItemsMixin, raw_field, wire
+from ._fields import ItemsMixin, local_field, raw_field, wire
 from .invoice import InvoiceRef, ReceiptRef
 
 
@@ -29,13 +29,20 @@ class StockInfo:
 
 @attrs.frozen(kw_only=True)
 class IssuedInvoice:
-    """An invoice the vendor issued: its series and number, its PDF link and payment link."""
+    """An invoice the vendor issued: its series and number, its PDF link and payment link.
+
+    ``deduplicated`` is True when this call did not make the invoice but found it: an earlier
+    attempt whose reply was lost had issued it, and the vendor's duplicate check named it.
+    """
 
     series: str = attrs.field(metadata=wire("Serie"))
     number: str = attrs.field(metadata=wire("Numar"))
     link: str | None = attrs.field(default=None, metadata=wire("Link"))
     payment_link: str | None = attrs.field(default=None, metadata=wire("LinkPlata"))
     stock: tuple[StockInfo, ...] = attrs.field(default=(), metadata=wire("InfoStoc"))
+    deduplicated: bool = local_field(
+        False, "True when an earlier attempt made the invoice and this call found it"
+    )
     raw: Mapping[str, Any] = raw_field()
 
     @property

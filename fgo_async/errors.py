@@ -243,12 +243,22 @@ class FgoRateLimitedError(FgoApiError):
 class FgoDuplicateError(FgoApiError):
     """The vendor refused a duplicate: an identical invoice was issued before, and it stands.
 
-    ``existing`` is the series and number of the invoice already issued, when the vendor said.
+    ``existing`` is the series and number of the invoice already issued and ``existing_link``
+    its PDF link, when the vendor said (from the ``Factura`` object of the refusal, else from
+    its message).
     """
 
-    def __init__(self, message: str, *, existing: InvoiceRef | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        existing: InvoiceRef | None = None,
+        existing_link: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.existing = existing
+        self.existing_link = existing_link
 
 
 class FgoTransportError(_CallError):
@@ -288,9 +298,11 @@ class FgoConnectionLostError(FgoTransportError):
 
 
 class FgoServerError(FgoTransportError):
-    """A 5xx status or an HTML error page: the vendor or its CDN failed.
+    """A 5xx status, an HTML error page, or the vendor's own "an error occurred": the vendor or
+    its CDN failed, and a call that creates something may or may not have done so.
 
-    ``status`` is the HTTP status and ``body_excerpt`` the start of the page.
+    ``status`` is the HTTP status, ``body_excerpt`` the start of the page, and ``raw`` the
+    vendor's JSON reply when there was one (with the whole of its message, stack trace and all).
     """
 
     def __init__(
@@ -300,16 +312,21 @@ class FgoServerError(FgoTransportError):
         status: int,
         body_excerpt: str = "",
         identity: CallIdentity | None = None,
+        raw: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message, identity=identity, sent=True)
         self.status = status
         self.body_excerpt = body_excerpt
+        self.raw = raw
 
 
 class FgoDecodeError(_CallError):
-    """The reply was not the vendor's JSON (empty, broken, HTML, or without ``Success``).
+    """The reply was not the vendor's JSON (empty, broken, HTML, without ``Success``, or too
+    large, deep or strange to read safely).
 
     The call reached the vendor, so for a call that creates something the outcome is not known.
+    ``body`` is the whole reply as received (never in ``str`` or ``repr``), ``body_excerpt``
+    its start, ``raw`` the decoded JSON when it decoded (an object, or whatever else it was).
     """
 
     outcome_known = False
@@ -321,10 +338,14 @@ class FgoDecodeError(_CallError):
         identity: CallIdentity | None = None,
         status: int | None = None,
         body_excerpt: str = "",
+        body: bytes = b"",
+        raw: Any = None,
     ) -> None:
         super().__init__(message, identity=identity)
         self.status = status
         self.body_excerpt = body_excerpt
+        self.body = body
+        self.raw = raw
 
 
 class FgoOutcomeUnknownError(_CallError):

@@ -25,9 +25,12 @@ from .errors import (
     BODY_EXCERPT_LENGTH,
     CallIdentity,
     FgoApiError,
+    FgoAuthenticationError,
     FgoDecodeError,
     FgoDuplicateError,
+    FgoError,
     FgoIssueTimeoutError,
+    FgoNotFoundError,
     FgoRateLimitedError,
     FgoServerError,
     FgoValidationError,
@@ -40,6 +43,7 @@ __all__ = [
     "FgoProtocol",
     "ReplyPatterns",
     "Request",
+    "first_line",
     "identify",
     "parse_response",
     "parse_retry_after",
@@ -52,22 +56,35 @@ ISSUE_ENDPOINT = ENDPOINTS["factura/emitere"]
 class ReplyPatterns:
     """How the vendor's refusal messages are recognised; override when the vendor rewords them.
 
-    ``issue_timeout`` is the documented 15 s message (its ``[x]`` code is captured);
-    ``throttle`` a throttle message in an HTTP 200; ``duplicate`` a duplicate refusal, and
-    ``existing`` picks the series and number of the invoice already issued out of it.
+    ``authentication`` matches the vendor's answers to credentials it does not accept (the
+    production and the test environment word them differently; a wrong Hash reads the same);
+    ``not_found`` a document or article that does not exist; ``server_error`` the vendor's
+    unclassified "an error occurred"; ``issue_timeout`` the documented 15 s message (its
+    ``[x]`` code is captured); ``throttle`` a throttle message in an HTTP 200; ``duplicate`` a
+    duplicate refusal, and ``existing`` picks the series and number of the invoice already
+    issued out of it when the reply has no ``Factura`` object.
     """
+
+    authentication: re.Pattern[str] = re.compile(
+        r"nu este autorizat[aă] pentru utilizare API|codul unic nu exist[aă] sau nu este asociat",
+        re.IGNORECASE,
+    )
+    not_found: re.Pattern[str] = re.compile(r"nu a fost g[aă]sit", re.IGNORECASE)
+    server_error: re.Pattern[str] = re.compile(
+        r"ne pare r[aă]u,? a intervenit o eroare", re.IGNORECASE
+    )
 
     issue_timeout: re.Pattern[str] = re.compile(
         r"timpul maxim pentru emiterea unei facturi a expirat", re.IGNORECASE
     )
     issue_timeout_code: re.Pattern[str] = re.compile(r"\[(\d+)\]")
     throttle: re.Pattern[str] = re.compile(
-        r"prea multe (?:apeluri|cereri|request)|limit[ai]\w* de (?:apeluri|request)"
+        r"prea multe (?:apeluri|cereri|request)|limit[ai]\w{0,30} de (?:apeluri|request)"
         r"|throttl|rate limit",
         re.IGNORECASE,
     )
     duplicate: re.Pattern[str] = re.compile(
-        r"\bduplicat\b|deja\s+(?:a\s+fost\s+)?emis", re.IGNORECASE
+        r"\bduplicat\b|deja\s+(?:a\s+fost\s+)?emis|exist[aă]\s+deja", re.IGNORECASE
     )
     existing: re.Pattern[str] = re.compile(
         r"seri[ae]\s*:?\s*(?P<series>[\w-]+)\W+(?:si\s+)?num[aă]r(?:ul)?\s*:?\s*(?P<number>\w+)",
@@ -86,7 +103,7 @@ class Request:
     url: str
     headers: Mapping[str, str] = attrs.field(repr=False)
     body: bytes = attrs.field(repr=False)
-    endpoint: Endpoint = attrs.field(repr=False)
+    endpoint: Endpoint[Any, Any] = attrs.field(repr=False)
     identity: CallIdentity
 
     def describe(self) -> str:
@@ -94,7 +111,7 @@ class Request:
         return f"{self.method} {self.identity.describe()}"
 
 
-def identify(endpoint: Endpoint, payload: Any, company: str | None) -> CallIdentity:
+def identify(endpoint: Endpoint[Any, Any], payload: Any, company: str | None) -> CallIdentity:
     """What identifies a call: its method, company and, where the payload has them, the
     invoice series and number, the shop's order id and the customer's name."""
     series = number = external_id = customer = None
@@ -136,11 +153,11 @@ class FgoProtocol:
     flatten_diacritics: bool = False
     user_agent: str = "fgo_async"
 
-    def url_for(self, endpoint: Endpoint) -> str:
+    def url_for(self, endpoint: Endpoint[Any, Any]) -> str:
         """The full URL of a vendor method."""
         return f"{self.base_url}/{endpoint.path}"
 
-    def build_request(self, endpoint: Endpoint, payload: Any) -> Request:
+    def build_request(self, endpoint: Endpoint[Any, Any], payload: Any) -> Request:
         """A signed POST request for ``payload`` (a request model of ``endpoint``)."""
         if endpoint.request_type is not None and not isinstance(payload, endpoint.request_type):
             raise TypeError(
@@ -189,7 +206,9 @@ class FgoProtocol:
             identity=identify(endpoint, payload, self.credentials.cod_unic),
         )
 
-    def build_nomenclature_request(self, endpoint: Endpoint, county: str | None = None) -> Request:
+    def build_nomenclature_request(
+        self, endpoint: Endpoint[Any, Any], county: str | None = None
+    ) -> Request:
         """An unsigned GET of a nomenclator; parameters go in the query string, since the
         vendor's CDN refuses a GET with a body (403)."""
         url = self.url_for(endpoint)
@@ -231,11 +250,22 @@ def _excerpt(body: bytes) -> str:
     return body[:BODY_EXCERPT_LENGTH].decode("utf-8", errors="replace").strip()
 
 
+# The vendor's .NET stack traces start with the exception's type: "System.Exception: ...".
+_EXCEPTION_PREFIX = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?\w*Exception:\s*")
+
+
+def first_line(message: str) -> str:
+    """The vendor's message without the .NET stack trace that may follow it (which stays in
+    the raw reply): its first line, without an exception-type prefix."""
+    head = message.strip().splitlines()[0] if message.strip() else ""
+    return _EXCEPTION_PREFIX.sub("", head).strip()
+
+
 def _message_of(data: Any) -> str:
     if isinstance(data, Mapping):
         message = get_key(data, "Message")
         if message is not None:
-            return str(message)
+            return first_line(str(message))
     return ""
 
 
@@ -255,14 +285,16 @@ def parse_response(
 ) -> Any:
     """The typed result of a reply, or the typed error it stands for.
 
-    The order matters: the HTTP status is read first (429, 409, 5xx), then the body must be the
-    vendor's JSON with ``Success``; ``Success: false`` is then told apart by its message.
+    The order matters: 429 and 409 are read from the status; then a reply that is the vendor's
+    JSON is judged by its body, whatever the status (the vendor answers some refusals with
+    HTTP 500); a 5xx without the vendor's JSON is a server error; ``Success: false`` is told
+    apart by its message.
     """
     identity = request.identity
     endpoint = request.endpoint
     try:
         data: Any = codec.loads_json(body) if body.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     message = _message_of(data)
     raw = data if isinstance(data, Mapping) else None
@@ -283,14 +315,15 @@ def parse_response(
             raw,
             patterns,
         )
-    if status >= 500:
-        raise FgoServerError(
-            f"the vendor failed with HTTP {status}",
-            status=status,
-            body_excerpt=_excerpt(body),
-            identity=identity,
-        )
     if raw is None or get_key(raw, "Success") is None:
+        if status >= 500:
+            raise FgoServerError(
+                f"the vendor failed with HTTP {status}",
+                status=status,
+                body_excerpt=_excerpt(body),
+                identity=identity,
+                raw=raw,
+            )
         if status >= 400:
             raise FgoApiError(
                 message or f"HTTP {status}: {_excerpt(body) or 'no body'}",
@@ -300,19 +333,26 @@ def parse_response(
             )
         what = "an empty reply" if not body.strip() else "a reply that is not the vendor's JSON"
         raise FgoDecodeError(
-            f"{what} (HTTP {status})", identity=identity, status=status, body_excerpt=_excerpt(body)
+            f"{what} (HTTP {status})",
+            identity=identity,
+            status=status,
+            body_excerpt=_excerpt(body),
+            body=body,
+            raw=data,
         )
     if not _is_success(get_key(raw, "Success")) or status >= 400:
-        raise _refusal(message, identity, status, raw, patterns)
+        raise _refusal(message, identity, status, raw, patterns, body)
     try:
         result = codec.from_wire(endpoint.extract(raw), endpoint.result_type)
-    except (BaseValidationError, ValueError, TypeError, KeyError) as error:
+    except (BaseValidationError, ValueError, TypeError, KeyError, RecursionError) as error:
         raise FgoDecodeError(
             f"the reply could not be read as {endpoint.result_type.__name__}: {error}",
             identity=identity,
             status=status,
             body_excerpt=_excerpt(body),
-        ) from error
+            body=body,
+            raw=raw,
+        ) from None
     return attrs.evolve(result, raw=raw)
 
 
@@ -322,8 +362,11 @@ def _refusal(
     status: int,
     raw: Mapping[str, Any],
     patterns: ReplyPatterns,
-) -> FgoApiError:
+    body: bytes,
+) -> FgoError:
     text = message or "the vendor refused the call without a message"
+    if patterns.authentication.search(text):
+        return FgoAuthenticationError(text, identity=identity, status=status, raw=raw)
     if patterns.issue_timeout.search(text):
         code = patterns.issue_timeout_code.search(text)
         return FgoIssueTimeoutError(
@@ -337,7 +380,39 @@ def _refusal(
         return FgoRateLimitedError(text, identity=identity, status=status, raw=raw)
     if patterns.duplicate.search(text):
         return _duplicate(text, identity, status, raw, patterns)
+    if patterns.not_found.search(text):
+        return FgoNotFoundError(text, identity=identity, status=status, raw=raw)
+    if status >= 500 or patterns.server_error.search(text):
+        # The vendor failed on its side: a call that creates something may have done so.
+        return FgoServerError(
+            f"the vendor failed (HTTP {status}): {text}",
+            status=status,
+            body_excerpt=_excerpt(body),
+            identity=identity,
+            raw=raw,
+        )
     return FgoApiError(text, identity=identity, status=status, raw=raw)
+
+
+def _existing_invoice(
+    raw: Mapping[str, Any] | None, message: str, patterns: ReplyPatterns
+) -> tuple[InvoiceRef | None, str | None]:
+    """The invoice a duplicate refusal names: its ``Factura`` object first, its message second."""
+    invoice = get_key(raw, "Factura") if raw is not None else None
+    if isinstance(invoice, Mapping):
+        series, number = get_key(invoice, "Serie"), get_key(invoice, "Numar")
+        if isinstance(series, (str, int)) and isinstance(number, (str, int)):
+            series, number = str(series).strip(), str(number).strip()
+            if series and number:
+                link = get_key(invoice, "Link")
+                return (
+                    InvoiceRef(series=series, number=number),
+                    link if isinstance(link, str) and link else None,
+                )
+    found = patterns.existing.search(message)
+    if found is None:
+        return None, None
+    return InvoiceRef(series=found.group("series"), number=found.group("number")), None
 
 
 def _duplicate(
@@ -347,8 +422,7 @@ def _duplicate(
     raw: Mapping[str, Any] | None,
     patterns: ReplyPatterns,
 ) -> FgoDuplicateError:
-    found = patterns.existing.search(message)
-    existing = (
-        InvoiceRef(series=found.group("series"), number=found.group("number")) if found else None
+    existing, link = _existing_invoice(raw, message, patterns)
+    return FgoDuplicateError(
+        message, existing=existing, existing_link=link, identity=identity, status=status, raw=raw
     )
-    return FgoDuplicateError(message, existing=existing, identity=identity, status=status, raw=raw)

@@ -9,10 +9,12 @@ import attrs
 
 from fgo_async.errors import (
     FgoApiError,
+    FgoAuthenticationError,
     FgoDecodeError,
     FgoDuplicateError,
     FgoError,
     FgoIssueTimeoutError,
+    FgoNotFoundError,
     FgoRateLimitedError,
     FgoServerError,
 )
@@ -22,6 +24,19 @@ ISSUE_TIMEOUT = (
     "Timpul maxim pentru emiterea unei facturi a expirat. Factura nu a fost emisa si este "
     "necesar sa reincercati. [{code}]"
 )
+#: The live vendor's answer to credentials it does not accept, in production and on test.
+AUTH_PRODUCTION = (
+    "Combinatia utilizator/companie nu este autorizata pentru utilizare API. Verificati "
+    "starea acestuia in Setari -> Utilizatori [12345678]."
+)
+AUTH_TEST = "Codul unic nu exista sau nu este asociat."
+DOTNET_TRACE = (
+    "System.Exception: Codul unic nu exista sau nu este asociat.\r\n   at "
+    "Fgo.PublicApi.Controllers.FacturaController.Emitere(FacturaRequest request) in "
+    "C:\\build\\Fgo.PublicApi\\Controllers\\FacturaController.cs:line 88\r\n   at "
+    "lambda_method(Closure , Object , Object[] )"
+)
+OOPS = "Ne pare rau, a intervenit o eroare"
 HTML_500 = b"<html><head><title>500 Internal Server Error</title></head><body>nginx</body></html>"
 HTML_403 = (
     b"<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head>"
@@ -324,6 +339,101 @@ ERROR_REPLIES = [
         error=FgoDecodeError,
         outcome_known=False,
         method="articol/get",
+    ),
+    ErrorReply(
+        id="auth-production-wording",
+        status=200,
+        body=_json({"Success": False, "Message": AUTH_PRODUCTION}),
+        error=FgoAuthenticationError,
+        outcome_known=True,
+        message=AUTH_PRODUCTION,
+    ),
+    ErrorReply(
+        id="auth-test-wording",
+        status=200,
+        body=_json({"Success": False, "Message": AUTH_TEST}),
+        error=FgoAuthenticationError,
+        outcome_known=True,
+        method="factura/print",
+        message=AUTH_TEST,
+    ),
+    ErrorReply(
+        id="auth-in-http-500-with-a-dotnet-trace",
+        status=500,
+        body=_json({"Success": False, "Message": DOTNET_TRACE}),
+        error=FgoAuthenticationError,
+        outcome_known=True,
+        message=AUTH_TEST,  # the first line, without the exception's type; the trace stays raw
+    ),
+    ErrorReply(
+        id="not-found",
+        status=200,
+        body=_json(
+            {"Success": False, "Message": "Documentul cu seria BV si numarul 9 nu a fost gasit."}
+        ),
+        error=FgoNotFoundError,
+        outcome_known=True,
+        method="factura/getstatus",
+        message="Documentul cu seria BV si numarul 9 nu a fost gasit.",
+    ),
+    ErrorReply(
+        id="oops-in-http-500-is-a-server-error",
+        status=500,
+        body=_json({"Success": False, "Message": OOPS}),
+        error=FgoServerError,
+        outcome_known=False,
+        message=f"the vendor failed (HTTP 500): {OOPS}",
+        attributes={"status": 500},
+    ),
+    ErrorReply(
+        id="oops-in-http-200-is-a-server-error",
+        status=200,
+        body=_json({"Success": False, "Message": OOPS}),
+        error=FgoServerError,
+        outcome_known=False,
+        message=f"the vendor failed (HTTP 200): {OOPS}",
+        attributes={"status": 200},
+    ),
+    ErrorReply(
+        id="duplicate-with-a-factura-object",
+        status=200,
+        body=_json(
+            {
+                "Success": False,
+                "Message": "Factura seria BV numarul 0042 exista deja salvata.",
+                "Factura": {"Serie": "BV", "Numar": "0042", "Link": "https://x/f.pdf"},
+            }
+        ),
+        error=FgoDuplicateError,
+        outcome_known=True,
+        attributes={
+            "existing": InvoiceRef(series="BV", number="0042"),
+            "existing_link": "https://x/f.pdf",
+        },
+    ),
+    ErrorReply(
+        id="duplicate-factura-object-wins-over-the-message",
+        status=200,
+        body=_json(
+            {
+                "Success": False,
+                "Message": "Factura seria XX numarul 1 exista deja salvata.",
+                "Factura": {"Serie": "BV", "Numar": "0042"},
+            }
+        ),
+        error=FgoDuplicateError,
+        outcome_known=True,
+        attributes={"existing": InvoiceRef(series="BV", number="0042"), "existing_link": None},
+    ),
+    ErrorReply(
+        id="duplicate-named-in-the-message-only",
+        status=200,
+        body=_json(
+            {"Success": False, "Message": "Factura seria BV numarul 7 exista deja salvata."}
+        ),
+        error=FgoDuplicateError,
+        outcome_known=True,
+        attributes={"existing": InvoiceRef(series="BV", number="7"), "existing_link": None},
     ),
 ]
 

@@ -29,7 +29,14 @@ from fgo_async.models import (
     PaymentReceipt,
     Warehouses,
 )
-from fgo_async.protocol import ReplyPatterns, Request, identify, parse_response, parse_retry_after
+from fgo_async.protocol import (
+    ReplyPatterns,
+    Request,
+    first_line,
+    identify,
+    parse_response,
+    parse_retry_after,
+)
 from tests._helpers import BASE_URL, COD_UNIC, PLATFORM_URL, body_of, invoice, protocol
 from tests._replies import ERROR_REPLIES, ErrorReply, payload_for
 
@@ -275,6 +282,8 @@ def test_every_row_of_the_error_table_is_distinct() -> None:
     kinds = {row.error.__name__ for row in ERROR_REPLIES}
     assert kinds == {
         "FgoApiError",
+        "FgoAuthenticationError",
+        "FgoNotFoundError",
         "FgoIssueTimeoutError",
         "FgoRateLimitedError",
         "FgoDuplicateError",
@@ -392,3 +401,21 @@ def test_nomenclature_reply() -> None:
     result = parse_response(request, 200, {}, body)
     assert isinstance(result, Nomenclature)
     assert [(i.name, i.value) for i in result] == [("Brasov", "BV"), ("Cluj", "CJ")]
+
+
+def test_a_dotnet_stack_trace_stays_in_the_raw_reply_only() -> None:
+    row = next(r for r in ERROR_REPLIES if r.id == "auth-in-http-500-with-a-dotnet-trace")
+    with pytest.raises(FgoError) as caught:
+        parse_response(_request(row.method), row.status, row.headers, row.body)
+    assert "Fgo.PublicApi" not in str(caught.value)
+    assert "System.Exception" not in str(caught.value)
+    raw = getattr(caught.value, "raw", None)
+    assert raw is not None
+    assert "Fgo.PublicApi.Controllers" in raw["Message"]
+
+
+def test_first_line_drops_the_trace_and_the_exception_type() -> None:
+    assert first_line("System.Exception: Eroare.\r\n   at X.Y()") == "Eroare."
+    assert first_line("Fgo.Api.FgoValidationException: Campul X.\n at Z") == "Campul X."
+    assert first_line("Mesaj simplu") == "Mesaj simplu"
+    assert first_line("   ") == ""

@@ -40,6 +40,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmarks under benchmarks/: each prints its table of figures."""
-    session.install("-e", ".")
+    # aiolimiter: the "Lock + aiolimiter" alternative a user would write, measured beside ours.
+    session.install("-e", ".", "aiolimiter")
     for script in sorted(__import__("pathlib").Path("benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

@@ -1,28 +1,35 @@
-"""What a client hands to a scheduler: one call, ready to be attempted."""
+"""What a client hands to a scheduler (one :class:`Call`), and what it needs of a scheduler
+(:class:`CallScheduler`)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from ..endpoints import Bucket, Endpoint
 from ..errors import CallIdentity
+from .events import SchedulerStats
 from .retry import RetryPolicy
 
-__all__ = ["Call"]
+__all__ = ["Call", "CallScheduler"]
+
+T = TypeVar("T")
 
 
-class Call:
+class Call(Generic[T]):
     """One vendor call: its endpoint, company, identity and how to attempt it once.
 
     ``attempt`` sends the request once and returns the typed result or raises a typed error; the
-    scheduler decides when it runs and whether a failure is retried. ``deadline`` is a time on
-    the event loop's clock by which the call must have started. ``interactive`` calls overtake
-    batch calls of their bucket. ``retry_policy`` overrides the scheduler's for this call.
+    scheduler decides when it runs and whether a failure is retried. ``before_send``, when
+    given, is awaited each time the lane is granted, right before the attempt: a journal records
+    there that the request is about to leave; if it raises, nothing is sent. ``deadline`` is a
+    time on the event loop's clock by which the call must have started. ``interactive`` calls
+    overtake batch calls of their bucket. ``retry_policy`` overrides the scheduler's.
     """
 
     __slots__ = (
         "attempt",
+        "before_send",
         "can_deduplicate",
         "company",
         "deadline",
@@ -36,14 +43,15 @@ class Call:
     def __init__(
         self,
         *,
-        endpoint: Endpoint,
+        endpoint: Endpoint[Any, Any],
         company: str | None,
-        attempt: Callable[[], Awaitable[Any]],
+        attempt: Callable[[], Awaitable[T]],
         identity: CallIdentity,
         can_deduplicate: bool = False,
         interactive: bool = False,
         deadline: float | None = None,
         retry_policy: RetryPolicy | None = None,
+        before_send: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.company = company
@@ -53,8 +61,9 @@ class Call:
         self.interactive = interactive
         self.deadline = deadline
         self.retry_policy = retry_policy
-        #: Set by the attempt to the loop time at which its request went out, when known; the
-        #: scheduler counts the bucket's spacing from it (from the start otherwise).
+        self.before_send = before_send
+        #: Set by the attempt to the loop time at which its request left (its body written),
+        #: when known; the lane's spacing counts from it (from the grant otherwise).
         self.sent_at: float | None = None
 
     @property
@@ -64,3 +73,25 @@ class Call:
 
     def __repr__(self) -> str:
         return f"<Call {self.identity.describe()}>"
+
+
+@runtime_checkable
+class CallScheduler(Protocol):
+    """What :class:`~fgo_async.FgoClient` needs of a scheduler; :class:`Scheduler` is one."""
+
+    @property
+    def closed(self) -> bool:
+        """True once the scheduler accepts no more calls."""
+        ...
+
+    async def submit(self, call: Call[T]) -> T:
+        """Run ``call`` under the vendor's discipline; its result, or its final error."""
+        ...
+
+    def stats(self) -> SchedulerStats:
+        """A snapshot of the queues and counters."""
+        ...
+
+    async def aclose(self, *, drain: bool | None = None) -> None:
+        """Stop accepting calls and finish (or fail) the ones accepted."""
+        ...

@@ -21,7 +21,11 @@ class EventKind(str, enum.Enum):
     FINISHED = "finished"
     RETRYING = "retrying"
     EXPIRED = "expired"
+    #: The caller gave up on a call that had not been sent: nothing happened.
     CANCELLED = "cancelled"
+    #: The caller gave up on a call that may have been processed (cancelled while in flight,
+    #: or while waiting to retry after a lost reply): its outcome is unknown, reconcile it.
+    ABANDONED = "abandoned"
 
 
 @attrs.frozen(kw_only=True)
@@ -32,7 +36,8 @@ class SchedulerEvent:
     (on STARTED) the part of it after the call's bucket and lane were free, which is the
     scheduler's own lateness; ``latency`` (on FINISHED) the time the attempt
     took. ``error`` is the failure of a FINISHED or RETRYING attempt, None on success.
-    ``attempt`` counts from 1.
+    ``attempt`` counts from 1. ``outcome_known`` is False on ABANDONED: the call may have been
+    processed by the vendor, and ``identity`` says what to look up.
     """
 
     kind: EventKind
@@ -44,6 +49,7 @@ class SchedulerEvent:
     latency: float | None = None
     error: FgoError | None = None
     delay: float | None = None
+    outcome_known: bool = True
 
 
 #: A callable the scheduler calls with every event; it must not block.
@@ -71,9 +77,10 @@ class SchedulerStats:
     total_wait: float
     max_wait: float
     lanes: int
-    #: Times a call found its aiolimiter bucket without capacity at start; 0 unless the lane's
-    #: own spacing went wrong, since the lane only starts calls whose bucket is ready.
-    limiter_waits: int = 0
+    #: Calls given up by their callers while they may have been processed (outcome unknown).
+    abandoned: int = 0
+    #: Times a shared ledger could not be reached; the calls waited, unsent.
+    ledger_errors: int = 0
 
     @property
     def queued_total(self) -> int:

@@ -38,8 +38,10 @@ class RetryPolicy:
 
     ``max_attempts`` counts the first try. Backoff doubles from ``backoff_base`` up to
     ``backoff_max``, with "equal jitter" (half fixed, half random) so that many clients do not
-    retry in step. A ``Retry-After`` from the vendor is honoured but capped at
-    ``retry_after_cap``.
+    retry in step. A ``Retry-After`` from the vendor is honoured; a call that would have to wait
+    longer than ``retry_after_cap`` for it is not retried but ends with the
+    FgoRateLimitedError, whose ``retry_after`` says how long (the company's lane still waits
+    that long before its next call).
     """
 
     max_attempts: int = 4
@@ -91,7 +93,13 @@ def decide_retry(
         return RetryDecision(retry=False, reason=f"{decision.reason}; attempts exhausted")
     delay = policy.backoff(attempt, rng)
     if isinstance(error, FgoRateLimitedError) and error.retry_after is not None:
-        delay = min(error.retry_after, policy.retry_after_cap)
+        if error.retry_after > policy.retry_after_cap:
+            return RetryDecision(
+                retry=False,
+                reason=f"{decision.reason}; Retry-After {error.retry_after:g} s is past the "
+                f"cap of {policy.retry_after_cap:g} s",
+            )
+        delay = error.retry_after
     return RetryDecision(retry=True, reason=decision.reason, delay=delay)
 
 

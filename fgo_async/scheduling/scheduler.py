@@ -1,25 +1,23 @@
-"""The scheduler: one lane per company, single-flight, a rate bucket per call family, safe retries.
+"""The scheduler: local queues of waiting calls in front of the company lanes of a ledger.
 
 Every call of every client that shares a :class:`Scheduler` goes through it, between the protocol
-core and the transport. What it guarantees:
+core and the transport. The rules of the vendor's discipline (one call at a time per company,
+the spacing of each bucket, throttles, holds after lost replies) are pure functions
+(:mod:`.discipline`) applied by a ledger (:mod:`.ledger`) that holds each company's lane: in
+memory by default, or shared by many processes. The scheduler does the waiting:
 
-* **One call at a time per company.** A company's lane has at most one call in flight, whatever
-  its bucket; nomenclator calls, which belong to no company, share one lane of their own.
-* **Rate buckets.** A call starts only when its bucket allows: the interval of ``RatePolicy``
-  plus a margin after the previous start of that bucket and company (after the previous reply in
-  strict mode). A throttle answer widens the company's spacing, which then recovers slowly. The
-  spacing is also enforced by an ``aiolimiter.AsyncLimiter`` per bucket and company, acquired
-  right before sending: the lane predicts when it has capacity, so it never waits there.
-* **No head-of-line blocking.** Among the calls of a lane whose buckets are ready, the one
+* **No head-of-line blocking.** Among the calls of a company whose buckets may start, the one
   submitted first goes first (an interactive call overtakes batch calls); a call whose bucket is
   not ready (30 minutes for changed articles) never holds back a call of another bucket.
 * **Waiting well.** Thousands of lanes share one timer: a waiting call is an entry in a heap and
   a future, not a task. A call that cannot start before its deadline fails with
   FgoQueueTimeoutError, unsent; a cancelled waiting call is removed, unsent; a full lane makes
-  the submitter wait (backpressure).
-* **Retries only where safe**, decided by :func:`~fgo_async.scheduling.retry.decide_retry`; every
-  retry goes through the lane and its bucket again, and a retry budget per company keeps a dead
-  server from being hammered.
+  the submitter wait (backpressure). Lanes that no longer matter are dropped.
+* **A step before sending.** Once the lane is granted, a call's ``before_send`` is awaited (a
+  journal commits there) before the request leaves.
+* **Retries only where safe**, decided by :func:`~fgo_async.scheduling.retry.decide_retry`;
+  every retry goes through the lane and its bucket again, and a retry budget per company, which
+  refills with time, keeps a dead server from being hammered.
 * **Closing** lets calls in flight finish, then drains the queued calls or fails them with
   FgoClosedError. No call is left without a result or an error.
 """
@@ -31,28 +29,33 @@ import heapq
 import itertools
 import logging
 import math
+import os
 import random
 from collections import deque
-from typing import Any
+from typing import Any, TypeVar
 
-from aiolimiter import AsyncLimiter
-
-from ..endpoints import Bucket
+from ..endpoints import Bucket, RetryClass
 from ..errors import (
     FgoClosedError,
+    FgoConnectError,
     FgoError,
     FgoQueueFullError,
     FgoQueueTimeoutError,
     FgoRateLimitedError,
+    FgoTimeoutError,
 )
 from .call import Call
+from .discipline import Outcome
 from .events import EventHook, EventKind, SchedulerEvent, SchedulerStats
+from .ledger import InMemoryLedger, LaneLedger, Lease, Settlement, SyncLaneLedger
 from .policy import RatePolicy, RetryBudget
 from .retry import RetryPolicy, decide_retry, final_error, may_have_been_processed
 
 __all__ = ["DEFAULT_MAX_QUEUED", "Scheduler"]
 
 logger = logging.getLogger("fgo_async.scheduler")
+
+T = TypeVar("T")
 
 #: The calls one company may have waiting before submitters wait for room.
 DEFAULT_MAX_QUEUED = 1000
@@ -61,23 +64,29 @@ DEFAULT_MAX_QUEUED = 1000
 # microsecond early is harmless next to the margin, spinning on the timer is not.
 _EPSILON = 1e-6
 
-# An acquire of the aiolimiter bucket that took longer than this waited for capacity; one that
-# found capacity returns in microseconds.
-_LIMITER_WAIT = 1e-3
+# How long a lane waits before asking a ledger that failed (Redis down) again.
+_LEDGER_RETRY = 1.0
 
 # Entry states.
 _WAITING = 0  # in its bucket's heap
 _DELAYED = 1  # backing off before a retry, in the timer heap
-_STARTED = 2  # in flight (its future resolved)
+_STARTED = 2  # holds the lane (its future resolved)
 _DONE = 3  # finished, expired or cancelled
 
 # Timer kinds.
-_WAKE = 0  # a lane's next bucket becomes ready
+_WAKE = 0  # a lane's next bucket may be ready
 _DEADLINE = 1  # a waiting call's deadline
 _RETRY = 2  # a retry's backoff is over
+_RECLAIM = 3  # an idle lane may be dropped
 
 # Heap keys are sequence numbers; an interactive call's key is shifted below every batch key.
 _INTERACTIVE_SHIFT = 1 << 62
+
+# Dead deadline timers (of calls that started) are swept out of the heap once they are this
+# many and more than half of it, so a started call does not stay alive until its deadline.
+_SWEEP_AT = 256
+
+_MUTATING = (RetryClass.CREATE, RetryClass.NOT_REPEATABLE)
 
 
 class _Entry:
@@ -88,17 +97,17 @@ class _Entry:
 
     def __init__(
         self,
-        call: Call,
+        call: Call[Any],
         lane: _Lane,
         queue: _BucketQueue,
-        future: Any,
+        future: asyncio.Future[None],
         attempt: int,
         ready_at: float,
     ) -> None:
         self.call = call
         self.lane = lane
         self.queue = queue
-        self.future: asyncio.Future[None] = future
+        self.future = future
         self.state = _WAITING
         self.attempt = attempt
         self.ready_at = ready_at  # when it was queued, or when its retry backoff ends
@@ -106,61 +115,75 @@ class _Entry:
 
 
 class _BucketQueue:
-    """The waiting calls of one bucket of one lane, and when that bucket may start the next."""
+    """The waiting calls of one bucket of one lane."""
 
-    __slots__ = ("bucket", "heap", "interval", "limiter", "next_start", "waiting")
+    __slots__ = ("bucket", "heap", "waiting")
 
-    def __init__(self, bucket: Bucket, interval: float) -> None:
+    def __init__(self, bucket: Bucket) -> None:
         self.bucket = bucket
-        self.interval = interval
         self.heap: list[tuple[int, _Entry]] = []
         self.waiting = 0
-        self.next_start = -math.inf
-        # The vendor's limit as a leaky bucket of one call per interval; None when disabled.
-        self.limiter = AsyncLimiter(1, interval) if interval > 0 else None
+
+    def head(self) -> tuple[int, _Entry] | None:
+        """The first waiting entry, dropping the expired and cancelled ones found on top."""
+        heap = self.heap
+        while heap:
+            top = heap[0]
+            if top[1].state == _WAITING:
+                return top
+            heapq.heappop(heap)
+        return None
 
 
 class _Lane:
-    """One company's lane: its bucket queues, its call in flight, its spacing and budget."""
+    """One company's waiting calls, the call holding its lane, and its retry budget."""
 
     __slots__ = (
+        "acquiring",
         "company",
-        "free_at",
-        "hold_until",
+        "lease",
+        "opened_at",
         "queues",
+        "reclaim_at",
         "running",
         "space_waiters",
         "tokens",
+        "tokens_at",
         "waiting",
         "wake_at",
-        "widening",
     )
 
-    def __init__(self, company: str | None, tokens: float) -> None:
+    def __init__(self, company: str | None, tokens: float, now: float) -> None:
         self.company = company
         self.queues: dict[Bucket, _BucketQueue] = {}
         self.running: _Entry | None = None
+        self.lease: Lease | None = None
+        self.acquiring = False  # an acquire of a shared ledger is under way
         self.waiting = 0
-        self.widening = 1.0
         self.tokens = tokens
+        self.tokens_at = now
         self.wake_at: float | None = None
-        self.free_at = -math.inf
-        self.hold_until = -math.inf
+        self.reclaim_at: float | None = None
+        self.opened_at = now  # when the lane last became free to start a call
         # Submitters waiting for room; made on first use, as most lanes never fill up.
         self.space_waiters: deque[asyncio.Future[None]] | None = None
 
 
 class Scheduler:
-    """Shared by the clients of one process; a client without one makes its own.
+    """Shared by the clients of one process: every client without ``scheduler=`` uses the
+    default one of its event loop (:func:`~fgo_async.scheduling.default_scheduler`).
 
     ``rate_policy`` sets the intervals and margin (:class:`RatePolicy`); ``retry_policy`` the
     attempts and backoff (a client's own policy overrides it for its calls); ``retry_budget``
-    the retry tokens of each company. ``max_queued_per_company`` bounds the waiting calls of one
-    company: past it, :meth:`submit` waits for room (``block_when_full=True``, the default) or
-    raises FgoQueueFullError. ``drain_on_close`` says whether :meth:`aclose` runs the queued
-    calls (default) or fails them with FgoClosedError. ``event_hook`` is called with a
-    :class:`SchedulerEvent` when a call is queued, started, finished, retried, expired or
-    cancelled. ``seed`` makes the retry jitter reproducible.
+    the retry tokens of each company. ``ledger`` holds the company lanes: an
+    :class:`~fgo_async.scheduling.InMemoryLedger` of this scheduler by default, or one shared
+    with other schedulers or processes (:class:`fgo_async.redis.RedisLedger`).
+    ``max_queued_per_company`` bounds the waiting calls of one company: past it,
+    :meth:`submit` waits for room (``block_when_full=True``, the default) or raises
+    FgoQueueFullError. ``drain_on_close`` says whether :meth:`aclose` runs the queued calls
+    (default) or fails them with FgoClosedError. ``event_hook`` is called with a
+    :class:`SchedulerEvent` at each moment of a call's life. ``seed`` makes the retry jitter
+    reproducible. ``idle_lane_ttl`` is how long, at least, a lane with nothing to do is kept.
     """
 
     def __init__(
@@ -169,25 +192,42 @@ class Scheduler:
         rate_policy: RatePolicy | None = None,
         retry_policy: RetryPolicy | None = None,
         retry_budget: RetryBudget | None = None,
+        ledger: LaneLedger | None = None,
         max_queued_per_company: int = DEFAULT_MAX_QUEUED,
         block_when_full: bool = True,
         drain_on_close: bool = True,
         event_hook: EventHook | None = None,
         seed: int | None = None,
+        idle_lane_ttl: float = 60.0,
     ) -> None:
         if max_queued_per_company < 1:
             raise ValueError("max_queued_per_company must be at least 1")
-        self.rate_policy = rate_policy or RatePolicy()
+        if idle_lane_ttl < 0:
+            raise ValueError("idle_lane_ttl cannot be negative")
+        owns_ledger = ledger is None
+        if ledger is None:
+            ledger = InMemoryLedger(rate_policy)
+        ledger_policy = getattr(ledger, "rate_policy", None)
+        if rate_policy is not None and ledger_policy is not None and ledger_policy != rate_policy:
+            raise ValueError("a ledger given with a rate policy of its own applies that one")
+        self.ledger: LaneLedger = ledger
+        self.rate_policy: RatePolicy = ledger_policy or rate_policy or RatePolicy()
         self.retry_policy = retry_policy or RetryPolicy()
         self.retry_budget = retry_budget or RetryBudget()
         self.max_queued_per_company = max_queued_per_company
         self.block_when_full = block_when_full
         self.drain_on_close = drain_on_close
         self.event_hook = event_hook
+        self.idle_lane_ttl = idle_lane_ttl
+        #: Names this scheduler to a ledger shared by processes.
+        self.holder = f"{os.getpid()}-{id(self):x}"
+        # The fast path: a ledger on this loop's clock is asked without awaiting.
+        self._sync: SyncLaneLedger | None = ledger if isinstance(ledger, SyncLaneLedger) else None
         self._rng = random.Random(seed)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lanes: dict[str | None, _Lane] = {}
         self._timers: list[tuple[float, int, int, Any]] = []
+        self._dead_timers = 0
         self._wake_groups: dict[float, list[_Lane]] = {}
         self._timer_handle: asyncio.TimerHandle | None = None
         self._timer_when = math.inf
@@ -197,6 +237,12 @@ class Scheduler:
         self._closing = False
         self._drain = drain_on_close
         self._idle: asyncio.Future[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._queued_lanes: set[_Lane] = set()
+        self._in_flight = 0
+        if not owns_ledger:
+            # Other schedulers (or processes) share the ledger: their releases open our lanes.
+            ledger.add_listener(self._lane_opened)
         # Counters for stats().
         self._started = 0
         self._finished = 0
@@ -205,7 +251,8 @@ class Scheduler:
         self._throttles = 0
         self._expired = 0
         self._cancelled = 0
-        self._limiter_waits = 0
+        self._abandoned = 0
+        self._ledger_errors = 0
         self._total_wait = 0.0
         self._max_wait = 0.0
 
@@ -216,7 +263,7 @@ class Scheduler:
         """True once :meth:`aclose` was called: no new call is accepted."""
         return self._closing
 
-    async def submit(self, call: Call) -> Any:
+    async def submit(self, call: Call[T]) -> T:
         """Run ``call`` when its lane and bucket allow, retrying what is safe; return its result.
 
         Raises the call's final error: the vendor's refusal, FgoOutcomeUnknownError when a reply
@@ -230,7 +277,7 @@ class Scheduler:
         loop = self._bind_loop()
         lane = self._lanes.get(call.company)
         if lane is None:
-            lane = self._lanes[call.company] = _Lane(call.company, self.retry_budget.capacity)
+            lane = self._new_lane(call.company, loop.time())
         if call.deadline is not None and call.deadline <= loop.time():
             self._expired += 1
             raise FgoQueueTimeoutError(
@@ -238,6 +285,7 @@ class Scheduler:
             )
         if lane.waiting >= self.max_queued_per_company:
             await self._wait_for_room(call, lane)
+            lane = self._lanes.get(call.company) or self._new_lane(call.company, loop.time())
         self._active += 1
         history: list[FgoError] | None = None  # allocated on the first failure only
         attempt = 1
@@ -248,7 +296,7 @@ class Scheduler:
                 try:
                     await entry.future
                 except asyncio.CancelledError:
-                    self._withdraw(lane, entry)
+                    self._withdraw(lane, entry, history)
                     raise
                 except FgoClosedError:
                     if not history:
@@ -259,21 +307,26 @@ class Scheduler:
                     raise final_error(
                         call.endpoint.retry_class, last, history, call.identity
                     ) from None
+                sending = False
                 try:
-                    limiter = entry.queue.limiter
-                    if limiter is not None:
-                        before = loop.time()
-                        await limiter.acquire()
-                        if loop.time() - before > _LIMITER_WAIT:
-                            # Not expected: the lane starts a call once its bucket is ready.
-                            self._limiter_waits += 1
+                    if call.before_send is not None:
+                        await call.before_send()
                     call.sent_at = None
+                    sending = True
                     result = await call.attempt()
                 except asyncio.CancelledError:
-                    self._abandon(lane, entry)
+                    if sending:
+                        self._abandon(lane, entry)
+                    else:
+                        self._finish(lane, entry, Outcome.UNSENT)
                     raise
                 except FgoError as error:
-                    self._finish(lane, entry, error)
+                    if not sending:
+                        # The step before sending failed (a journal that cannot write):
+                        # nothing left, and nothing is retried.
+                        self._finish(lane, entry, Outcome.UNSENT, error=error)
+                        raise
+                    self._finish(lane, entry, _outcome_of(error), error=error)
                     history = history or []
                     delay = self._retry_delay(call, lane, entry, error, history)
                     if delay is None:
@@ -286,11 +339,16 @@ class Scheduler:
                     history.append(error)
                     attempt += 1
                     not_before = loop.time() + delay
+                    lane = self._lanes.get(call.company) or self._new_lane(
+                        call.company, loop.time()
+                    )
                     continue
                 except BaseException:
-                    self._finish(lane, entry, None, failed=True)
+                    self._finish(
+                        lane, entry, Outcome.ANSWERED if sending else Outcome.UNSENT, failed=True
+                    )
                     raise
-                self._finish(lane, entry, None)
+                self._finish(lane, entry, Outcome.ANSWERED)
                 return result
         finally:
             self._active -= 1
@@ -298,16 +356,15 @@ class Scheduler:
                 self._idle.set_result(None)
 
     def stats(self) -> SchedulerStats:
-        """A snapshot of the queues and counters."""
+        """A snapshot of the queues and counters; its cost grows with the lanes that have
+        calls waiting, not with every company ever seen."""
         queued = {
-            company: {bucket: queue.waiting for bucket, queue in lane.queues.items()}
-            for company, lane in self._lanes.items()
-            if lane.waiting
+            lane.company: {bucket: queue.waiting for bucket, queue in lane.queues.items()}
+            for lane in self._queued_lanes
         }
-        in_flight = sum(1 for lane in self._lanes.values() if lane.running is not None)
         return SchedulerStats(
             queued=queued,
-            in_flight=in_flight,
+            in_flight=self._in_flight,
             started=self._started,
             finished=self._finished,
             failed=self._failed,
@@ -318,7 +375,8 @@ class Scheduler:
             total_wait=self._total_wait,
             max_wait=self._max_wait,
             lanes=len(self._lanes),
-            limiter_waits=self._limiter_waits,
+            abandoned=self._abandoned,
+            ledger_errors=self._ledger_errors,
         )
 
     async def aclose(self, *, drain: bool | None = None) -> None:
@@ -335,14 +393,26 @@ class Scheduler:
             if self._idle is None or self._idle.done():
                 self._idle = self._loop.create_future()
             await asyncio.shield(self._idle)
+        while self._background:
+            # Releases of a shared ledger still under way: never cut one halfway.
+            await asyncio.gather(*self._background, return_exceptions=True)
         if self._timer_handle is not None:
             self._timer_handle.cancel()
             self._timer_handle = None
 
     # -- a call's life -----------------------------------------------------------------------
 
+    def _new_lane(self, company: str | None, now: float) -> _Lane:
+        lane = self._lanes[company] = _Lane(company, self.retry_budget.capacity, now)
+        return lane
+
+    def _lane_opened(self, company: str | None) -> None:
+        lane = self._lanes.get(company)
+        if lane is not None and lane.waiting and lane.running is None and self._loop is not None:
+            self._pump(lane, self._loop.time())
+
     def _retry_delay(
-        self, call: Call, lane: _Lane, entry: _Entry, error: FgoError, history: list[FgoError]
+        self, call: Call[Any], lane: _Lane, entry: _Entry, error: FgoError, history: list[FgoError]
     ) -> float | None:
         """Seconds to wait before retrying ``call`` after ``error``, or None to give up."""
         decision = decide_retry(
@@ -353,7 +423,11 @@ class Scheduler:
             policy=call.retry_policy or self.retry_policy,
             rng=self._rng,
         )
-        if not decision.retry or (self._closing and not self._drain):
+        if not decision.retry:
+            if logger.isEnabledFor(logging.INFO) and decision.reason:
+                logger.info("not retrying %s: %s", call.identity.describe(), decision.reason)
+            return None
+        if self._closing and not self._drain:
             return None
         if not self._spend(lane, error):
             return None
@@ -371,7 +445,7 @@ class Scheduler:
             )
         return decision.delay
 
-    def _enqueue(self, call: Call, lane: _Lane, attempt: int, not_before: float) -> _Entry:
+    def _enqueue(self, call: Call[Any], lane: _Lane, attempt: int, not_before: float) -> _Entry:
         """Queue one attempt of ``call``; the lane resolves its future when it starts it."""
         loop = self._loop
         assert loop is not None
@@ -379,8 +453,10 @@ class Scheduler:
         bucket = call.endpoint.bucket
         queue = lane.queues.get(bucket)
         if queue is None:
-            queue = lane.queues[bucket] = _BucketQueue(bucket, self.rate_policy.intervals[bucket])
+            queue = lane.queues[bucket] = _BucketQueue(bucket)
         entry = _Entry(call, lane, queue, loop.create_future(), attempt, max(now, not_before))
+        if not lane.waiting:
+            self._queued_lanes.add(lane)
         lane.waiting += 1
         queue.waiting += 1
         if not_before > now:
@@ -396,23 +472,43 @@ class Scheduler:
             self._pump(lane, now)
         return entry
 
-    def _key(self, call: Call) -> int:
+    def _key(self, call: Call[Any]) -> int:
         """The heap key of a call being queued: first come, first served; interactive first."""
         seq = next(self._seq)
         return seq - _INTERACTIVE_SHIFT if call.interactive else seq
 
-    def _withdraw(self, lane: _Lane, entry: _Entry) -> None:
-        """The submitter of a queued attempt was cancelled: the attempt will never be sent."""
+    def _withdraw(self, lane: _Lane, entry: _Entry, history: list[FgoError] | None) -> None:
+        """The submitter of a queued attempt was cancelled: this attempt will never be sent."""
         if entry.state == _STARTED:
-            # Started but cancelled before sending anything: the bucket and lane are free.
-            entry.queue.next_start = entry.started_at
-            self._release(lane, entry, self._now())
-        elif entry.state in (_WAITING, _DELAYED):
-            self._remove(lane, entry)
+            # Granted but cancelled before anything was sent: the lane is as it was.
+            self._cancelled += 1
+            self._emit(EventKind.CANCELLED, entry)
+            self._finish(lane, entry, Outcome.UNSENT)
+            return
+        if entry.state not in (_WAITING, _DELAYED):
+            return
+        self._remove(lane, entry)
+        earlier = history[-1] if history else None
+        if (
+            earlier is not None
+            and entry.call.endpoint.retry_class in _MUTATING
+            and any(may_have_been_processed(e) for e in history or ())
+        ):
+            # An earlier attempt may have been processed and its reply was lost: the caller
+            # gave up between attempts, so nobody will learn the outcome but from this.
+            self._abandoned += 1
+            logger.warning(
+                "call cancelled while waiting to retry after a lost reply, outcome unknown: %s "
+                "(last error: %s)",
+                entry.call.identity.describe(),
+                earlier.message,
+            )
+            self._emit(EventKind.ABANDONED, entry, error=earlier, outcome_known=False)
+        else:
             self._cancelled += 1
             self._emit(EventKind.CANCELLED, entry)
 
-    async def _wait_for_room(self, call: Call, lane: _Lane) -> None:
+    async def _wait_for_room(self, call: Call[Any], lane: _Lane) -> None:
         while lane.waiting >= self.max_queued_per_company:
             if not self.block_when_full:
                 raise FgoQueueFullError(
@@ -437,42 +533,83 @@ class Scheduler:
     # -- lanes -------------------------------------------------------------------------------
 
     def _pump(self, lane: _Lane, now: float) -> None:
-        """Start the lane's next call if one is ready, else set a wake-up for when one will be."""
-        if lane.running is not None:
+        """Start the lane's next call if the ledger grants it, else wait for when it may."""
+        if lane.running is not None or lane.acquiring:
             return
-        if lane.hold_until > now:
-            self._wake_lane(lane, lane.hold_until)
-            return
-        best: _BucketQueue | None = None
-        best_key = 0
-        earliest = math.inf
-        ready_by = now + _EPSILON
+        # The heads of the buckets with calls waiting, the earliest submitted first.
+        heads: list[tuple[int, _BucketQueue]] = []
         for queue in lane.queues.values():
-            heap = queue.heap
-            while heap and heap[0][1].state != _WAITING:
-                heapq.heappop(heap)  # expired or cancelled: removed lazily
-            if not heap:
-                continue
-            if queue.next_start <= ready_by:
-                key = heap[0][0]
-                if best is None or key < best_key:
-                    best, best_key = queue, key
-            elif queue.next_start < earliest:
-                earliest = queue.next_start
-        if best is not None:
-            self._start(lane, best, heapq.heappop(best.heap)[1], now)
-        elif earliest < math.inf:
-            self._wake_lane(lane, earliest)
+            if queue.heap:
+                top = queue.head()
+                if top is not None:
+                    heads.append((top[0], queue))
+        if not heads:
+            return
+        if len(heads) > 1:
+            heads.sort(key=_first)
+        sync = self._sync
+        if sync is None:
+            self._acquire_remote(lane, [queue.bucket for _, queue in heads])
+            return
+        grant = sync.acquire_now(lane.company, [queue.bucket for _, queue in heads], now)
+        if isinstance(grant, Lease):
+            queue = next(q for _, q in heads if q.bucket is grant.bucket)
+            self._start(lane, queue, heapq.heappop(queue.heap)[1], grant, now)
+        elif grant != math.inf:
+            # Never early, not even by a rounding of the clock (the vendor's interval counts
+            # from its last call, and a reply's bound has no margin); and a wait shorter than
+            # the timer's resolution is waited as one tick, not spun on.
+            self._wake_lane(lane, now + max(grant, 2 * _EPSILON))
 
-    def _start(self, lane: _Lane, queue: _BucketQueue, entry: _Entry, now: float) -> None:
-        eligible_at = max(entry.ready_at, queue.next_start, lane.free_at)
+    def _acquire_remote(self, lane: _Lane, buckets: list[Bucket]) -> None:
+        lane.acquiring = True
+        task = asyncio.ensure_future(self._acquire(lane, buckets))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _acquire(self, lane: _Lane, buckets: list[Bucket]) -> None:
+        """Ask a ledger that must be awaited for the lane (a ledger shared by processes)."""
+        try:
+            grant = await self.ledger.acquire(lane.company, buckets, holder=self.holder)
+        except Exception as error:
+            # Fail closed: the calls stay queued, unsent, and expire at their deadlines.
+            self._ledger_errors += 1
+            logger.warning(
+                "the ledger could not grant the lane of company %s (%s); asking again in %g s",
+                lane.company,
+                error,
+                _LEDGER_RETRY,
+            )
+            lane.acquiring = False
+            self._wake_lane(lane, self._now() + _LEDGER_RETRY)
+            return
+        lane.acquiring = False
+        now = self._now()
+        if isinstance(grant, Lease):
+            queue = lane.queues.get(grant.bucket)
+            top = queue.head() if queue is not None else None
+            if queue is None or top is None or (self._closing and not self._drain):
+                # Its calls left while the ledger answered: give the lane back untouched.
+                self._release_lease(lane, grant, Settlement(outcome=Outcome.UNSENT))
+                return
+            self._start(lane, queue, heapq.heappop(queue.heap)[1], grant, now)
+        elif grant != math.inf:
+            self._wake_lane(lane, now + grant)
+
+    def _start(
+        self, lane: _Lane, queue: _BucketQueue, entry: _Entry, lease: Lease, now: float
+    ) -> None:
         entry.state = _STARTED
         entry.started_at = now
         lane.running = entry
+        lane.lease = lease
         lane.waiting -= 1
         queue.waiting -= 1
-        # The bucket is taken until the call ends, which sets when the next may start.
-        queue.next_start = math.inf
+        if not lane.waiting:
+            self._queued_lanes.discard(lane)
+        if _has_deadline_timer(entry):
+            self._dead_timers += 1
+        self._in_flight += 1
         wait = now - entry.ready_at
         self._started += 1
         self._total_wait += wait
@@ -480,89 +617,150 @@ class Scheduler:
             self._max_wait = wait
         entry.future.set_result(None)
         if self.event_hook is not None:
+            eligible_at = max(entry.ready_at, lane.opened_at)
             self._emit(EventKind.STARTED, entry, wait=wait, delay=max(0.0, now - eligible_at))
         if lane.space_waiters:
             self._wake_one_submitter(lane)
 
     def _finish(
-        self, lane: _Lane, entry: _Entry, error: FgoError | None, *, failed: bool = False
+        self,
+        lane: _Lane,
+        entry: _Entry,
+        outcome: Outcome,
+        *,
+        error: FgoError | None = None,
+        failed: bool = False,
     ) -> None:
+        """The attempt holding the lane ended: settle the lane with the ledger, start the next."""
         now = self._now()
-        queue = entry.queue
-        policy = self.rate_policy
-        if error is None and not failed:
-            if lane.widening != 1.0:
-                lane.widening = max(1.0, lane.widening * policy.recovery)
-            if lane.tokens < self.retry_budget.capacity:
-                lane.tokens = min(
-                    self.retry_budget.capacity, lane.tokens + self.retry_budget.refund
-                )
-        elif isinstance(error, FgoRateLimitedError):
-            self._throttles += 1
-            lane.widening = min(policy.max_widening, lane.widening * policy.throttle_widening)
-            if logger.isEnabledFor(logging.WARNING):
-                logger.warning(
-                    "throttled by the vendor: %s; spacing of company %s now x%.2g",
-                    entry.call.identity.describe(),
-                    lane.company,
-                    lane.widening,
-                )
-        if policy.strict:
-            base = now
-        else:
-            # From when the request went out, if the transport said: a slow connection set-up
-            # before this call must not bring the vendor's view of the next one closer to it.
-            sent_at = entry.call.sent_at
-            base = entry.started_at if sent_at is None else max(entry.started_at, sent_at)
-        queue.next_start = base + queue.interval * lane.widening + policy.margin
+        entry.state = _DONE
+        if lane.running is not entry:
+            return
         if error is not None or failed:
             self._failed += 1
-        self._finished += 1
-        if self.event_hook is not None:
-            self._emit(EventKind.FINISHED, entry, latency=now - entry.started_at, error=error)
-        self._release(lane, entry, now)
+        if outcome is not Outcome.UNSENT or error is not None:
+            self._finished += 1
+            if self.event_hook is not None:
+                self._emit(EventKind.FINISHED, entry, latency=now - entry.started_at, error=error)
+        retry_after = None
+        if outcome is Outcome.THROTTLED:
+            self._throttles += 1
+            assert isinstance(error, FgoRateLimitedError)
+            retry_after = error.retry_after
+            if logger.isEnabledFor(logging.WARNING):
+                logger.warning(
+                    "throttled by the vendor: %s; company %s%s",
+                    entry.call.identity.describe(),
+                    lane.company,
+                    f" waits {retry_after:g} s" if retry_after is not None else "",
+                )
+        elif outcome is Outcome.ANSWERED and error is None and not failed:
+            self._refund(lane, now)
+        sent_at = entry.call.sent_at
+        if sent_at is None or sent_at < entry.started_at:
+            sent_at = entry.started_at
+        self._release(lane, outcome, now, sent_at, retry_after)
 
-    def _release(self, lane: _Lane, entry: _Entry, now: float) -> None:
-        entry.state = _DONE
-        if lane.running is entry:
-            lane.running = None
-            lane.free_at = now
+    def _release(
+        self,
+        lane: _Lane,
+        outcome: Outcome,
+        now: float,
+        sent_at: float,
+        retry_after: float | None,
+    ) -> None:
+        lease = lane.lease
+        lane.running = None
+        lane.lease = None
+        self._in_flight -= 1
+        lane.opened_at = now
+        if lease is not None:
+            sync = self._sync
+            if sync is not None:
+                sync.release_now(lease, now, outcome, sent_at, retry_after)
+            else:
+                settlement = Settlement(
+                    outcome=outcome, sent_ago=now - sent_at, retry_after=retry_after
+                )
+                self._release_lease(lane, lease, settlement)
+                return  # the lane is pumped once the ledger has it back
+        if lane.waiting:
             self._pump(lane, now)
+        else:
+            self._idle_lane(lane, now)
+
+    def _release_lease(self, lane: _Lane, lease: Lease, settlement: Settlement) -> None:
+        """Give a lease back to a ledger that must be awaited; the lane waits for it."""
+        lane.acquiring = True  # no new acquire before the ledger has the lease back
+
+        async def release() -> None:
+            try:
+                await self.ledger.release(lease, settlement)
+            except Exception as error:
+                self._ledger_errors += 1
+                logger.warning(
+                    "the ledger could not take back the lane of company %s (%s); it reopens "
+                    "when the lease expires",
+                    lane.company,
+                    error,
+                )
+            finally:
+                lane.acquiring = False
+            if lane.waiting:
+                self._pump(lane, self._now())
+
+        # Shielded from cancellation: a command to a shared store is never cut halfway.
+        task = asyncio.ensure_future(release())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _abandon(self, lane: _Lane, entry: _Entry) -> None:
         """A caller was cancelled while its call was in flight: the vendor may still be working
-        on it, so the lane stays closed for ``cancelled_hold`` seconds."""
+        on it, so the ledger holds the lane closed for ``lost_reply_hold`` seconds."""
+        self._abandoned += 1
         self._cancelled += 1
-        now = self._now()
-        queue = entry.queue
-        lane.hold_until = now + self.rate_policy.cancelled_hold
-        spaced = entry.started_at + queue.interval * lane.widening + self.rate_policy.margin
-        queue.next_start = max(spaced, lane.hold_until)
         logger.warning(
             "call cancelled in flight, outcome unknown: %s; company %s waits %.0f s",
             entry.call.identity.describe(),
             lane.company,
-            self.rate_policy.cancelled_hold,
+            self.rate_policy.lost_reply_hold,
         )
-        self._emit(EventKind.CANCELLED, entry)
-        self._release(lane, entry, now)
+        self._emit(EventKind.ABANDONED, entry, outcome_known=False)
+        self._finish(lane, entry, Outcome.LOST)
 
     def _remove(self, lane: _Lane, entry: _Entry) -> None:
         """Take a waiting or delayed entry out of the counts; its heap slot is dropped lazily."""
+        if entry.state == _WAITING and _has_deadline_timer(entry):
+            self._dead_timers += 1
         entry.state = _DONE
         lane.waiting -= 1
         entry.queue.waiting -= 1
+        if not lane.waiting:
+            self._queued_lanes.discard(lane)
+            if lane.running is None:
+                self._idle_lane(lane, self._now())
         if lane.space_waiters:
             self._wake_one_submitter(lane)
 
     def _spend(self, lane: _Lane, error: FgoError) -> bool:
         budget = self.retry_budget
+        now = self._now()
+        lane.tokens = budget.refilled(lane.tokens, now - lane.tokens_at)
+        lane.tokens_at = now
         cost = budget.lost_reply_cost if may_have_been_processed(error) else budget.retry_cost
         if lane.tokens < cost:
             logger.warning("retry budget of company %s spent; not retrying", lane.company)
             return False
         lane.tokens -= cost
         return True
+
+    def _refund(self, lane: _Lane, now: float) -> None:
+        budget = self.retry_budget
+        if lane.tokens < budget.capacity:
+            lane.tokens = min(
+                budget.capacity, budget.refilled(lane.tokens, now - lane.tokens_at) + budget.refund
+            )
+            lane.tokens_at = now
 
     def _wake_one_submitter(self, lane: _Lane) -> None:
         while lane.space_waiters:
@@ -572,15 +770,15 @@ class Scheduler:
                 return
 
     def _fail_waiting(self) -> None:
-        for lane in self._lanes.values():
+        for lane in list(self._lanes.values()):
             for queue in lane.queues.values():
-                for _, entry in queue.heap:
+                for _, entry in list(queue.heap):
                     self._fail(lane, entry)
             while lane.space_waiters:
                 waiter = lane.space_waiters.popleft()
                 if not waiter.done():
                     waiter.set_result(None)  # the submitter sees the closing and raises
-        for _, _, kind, entry in self._timers:
+        for _, _, kind, entry in list(self._timers):
             if kind == _RETRY:
                 self._fail(entry.lane, entry)
 
@@ -593,14 +791,45 @@ class Scheduler:
                 )
             )
 
+    # -- idle lanes --------------------------------------------------------------------------
+
+    def _idle_lane(self, lane: _Lane, now: float) -> None:
+        """Plan to drop a lane with nothing to do, once what it holds can no longer matter."""
+        if lane.reclaim_at is None and not lane.space_waiters:
+            lane.reclaim_at = now + self.idle_lane_ttl
+            self._push_timer(lane.reclaim_at, _RECLAIM, lane)
+
+    def _reclaim(self, lane: _Lane, now: float) -> None:
+        lane.reclaim_at = None
+        if self._lanes.get(lane.company) is not lane:
+            return
+        if lane.waiting or lane.running is not None or lane.acquiring or lane.space_waiters:
+            return  # busy again: it plans its reclaim when next idle
+        budget = self.retry_budget
+        tokens_full_at = lane.tokens_at
+        if lane.tokens < budget.capacity and budget.refill_per_second > 0:
+            tokens_full_at += (budget.capacity - lane.tokens) / budget.refill_per_second
+        elif lane.tokens < budget.capacity:
+            tokens_full_at = math.inf
+        sync = self._sync
+        later = tokens_full_at
+        if sync is not None and not sync.forget_if_idle(lane.company, now):
+            later = max(later, _next_change(sync, lane.company, now, self.idle_lane_ttl))
+        if later > now:
+            if later != math.inf:
+                lane.reclaim_at = max(later, now + _EPSILON)
+                self._push_timer(lane.reclaim_at, _RECLAIM, lane)
+            return
+        del self._lanes[lane.company]
+
     # -- the one timer -----------------------------------------------------------------------
 
     def _wake_lane(self, lane: _Lane, when: float) -> None:
         if lane.wake_at is not None and lane.wake_at <= when:
             return
         lane.wake_at = when
-        # Lanes started together stay in step (spacing counts from the start), so many wake at
-        # the very same time: they share one timer entry, and the heap stays small.
+        # Lanes started together stay in step, so many wake at the very same time: they share
+        # one timer entry, and the heap stays small.
         group = self._wake_groups.get(when)
         if group is None:
             group = self._wake_groups[when] = []
@@ -631,20 +860,39 @@ class Scheduler:
                 for lane in target:
                     if lane.wake_at == when:  # else an earlier wake was set since
                         lane.wake_at = None
+                        lane.opened_at = when
                         self._pump(lane, now)
             elif kind == _DEADLINE:
                 if target.state in (_WAITING, _DELAYED):
                     self._expire(target)
+                elif self._dead_timers:
+                    self._dead_timers -= 1
+            elif kind == _RECLAIM:
+                if target.reclaim_at == when:
+                    self._reclaim(target, now)
             elif target.state == _DELAYED:
                 target.state = _WAITING
                 heapq.heappush(target.queue.heap, (self._key(target.call), target))
                 self._pump(target.lane, now)
+        if self._dead_timers > _SWEEP_AT and self._dead_timers * 2 > len(timers):
+            self._sweep_timers()
         self._firing = False
         if timers:
             self._arm()
 
+    def _sweep_timers(self) -> None:
+        """Drop the deadline timers of calls that started or left, so they can be freed."""
+        self._timers = [
+            timer
+            for timer in self._timers
+            if timer[2] != _DEADLINE or timer[3].state in (_WAITING, _DELAYED)
+        ]
+        heapq.heapify(self._timers)
+        self._dead_timers = 0
+
     def _expire(self, entry: _Entry) -> None:
         self._remove(entry.lane, entry)
+        self._dead_timers -= 1  # _remove counted it; its timer is the one firing
         self._expired += 1
         entry.future.set_exception(
             FgoQueueTimeoutError(
@@ -676,6 +924,7 @@ class Scheduler:
         latency: float | None = None,
         error: FgoError | None = None,
         delay: float | None = None,
+        outcome_known: bool = True,
     ) -> None:
         hook = self.event_hook
         if hook is None:
@@ -690,8 +939,37 @@ class Scheduler:
             latency=latency,
             error=error,
             delay=delay,
+            outcome_known=outcome_known,
         )
         try:
             hook(event)
         except Exception:  # a broken metrics hook must not break the calls
             logger.exception("the scheduler's event hook failed on %s", kind.value)
+
+
+def _has_deadline_timer(entry: _Entry) -> bool:
+    # Only a call's first attempt waits with a deadline ("by which it must have started").
+    return entry.attempt == 1 and entry.call.deadline is not None
+
+
+def _first(head: tuple[int, _BucketQueue]) -> int:
+    return head[0]
+
+
+def _outcome_of(error: FgoError) -> Outcome:
+    """What a failed attempt means for the discipline."""
+    if isinstance(error, FgoRateLimitedError):
+        return Outcome.THROTTLED
+    if isinstance(error, FgoTimeoutError):
+        return Outcome.LOST  # no reply: the vendor may still be working on it
+    if isinstance(error, FgoConnectError):
+        return Outcome.UNSENT  # no connection: the vendor never saw it
+    return Outcome.ANSWERED
+
+
+def _next_change(ledger: SyncLaneLedger, company: str | None, now: float, fallback: float) -> float:
+    """When to ask a ledger again whether an idle lane may be forgotten."""
+    next_change = getattr(ledger, "next_change", None)
+    when: float = next_change(company) if next_change is not None else -math.inf
+    # A ledger that keeps a lane for reasons of its own is asked again later, never in a spin.
+    return when if when > now else now + max(fallback, 1.0)

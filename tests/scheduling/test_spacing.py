@@ -62,7 +62,9 @@ def test_overridden_intervals_and_margin_apply() -> None:
 
     async def main() -> None:
         scheduler = Scheduler(rate_policy=policy)
-        await asyncio.gather(*(scheduler.submit(recorder.call(f"c{i}")) for i in range(3)))
+        await asyncio.gather(
+            *(scheduler.submit(recorder.call(f"c{i}", latency=0.5)) for i in range(3))
+        )
 
     run(main())
     assert gaps(recorder.starts()) == [2.25, 2.25]
@@ -105,8 +107,8 @@ def test_a_throttle_widens_the_company_spacing_and_it_recovers_slowly() -> None:
     async def main() -> None:
         scheduler = Scheduler(rate_policy=policy, retry_policy=RetryPolicy(max_attempts=1))
         with pytest.raises(FgoRateLimitedError):
-            await scheduler.submit(recorder.call("t", outcomes=[throttled]))
-        calls = [scheduler.submit(recorder.call(f"c{i}")) for i in range(4)]
+            await scheduler.submit(recorder.call("t", latency=0.5, outcomes=[throttled]))
+        calls = [scheduler.submit(recorder.call(f"c{i}", latency=0.5)) for i in range(4)]
         await asyncio.gather(*calls)
 
     run(main())
@@ -123,7 +125,7 @@ def test_another_company_is_not_slowed_by_a_throttled_one() -> None:
         with pytest.raises(FgoRateLimitedError):
             await scheduler.submit(recorder.call("t", company="A", outcomes=[throttled]))
         await asyncio.gather(
-            *(scheduler.submit(recorder.call(f"b{i}", company="B")) for i in range(3))
+            *(scheduler.submit(recorder.call(f"b{i}", company="B", latency=0.5)) for i in range(3))
         )
 
     run(main())
@@ -136,7 +138,7 @@ def test_spacing_counts_from_when_the_request_went_out_when_the_transport_says()
 
     async def main() -> None:
         scheduler = Scheduler()
-        first = recorder.call("slow-connect")
+        first = recorder.call("slow-connect", latency=0.5)
         inner = first.attempt
 
         async def connect_slowly_then_send() -> object:
@@ -160,7 +162,7 @@ def test_a_sent_time_earlier_than_the_start_is_ignored() -> None:
 
     async def main() -> None:
         scheduler = Scheduler()
-        first = recorder.call("a")
+        first = recorder.call("a", latency=0.5)
         inner = first.attempt
 
         async def confused_clock() -> object:

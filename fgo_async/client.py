@@ -17,14 +17,25 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
 
+from . import endpoints as ep
 from ._version import __version__ as _version
 from .codec import WireFormat
-from .endpoints import ENDPOINTS, Endpoint, nomenclature_endpoint
-from .errors import FgoClosedError, FgoConfigurationError, FgoValidationError, Problem
+from .endpoints import Endpoint, nomenclature_endpoint
+from .errors import (
+    FgoClosedError,
+    FgoConfigurationError,
+    FgoConnectionLostError,
+    FgoDecodeError,
+    FgoDuplicateError,
+    FgoError,
+    FgoValidationError,
+    Problem,
+)
 from .models import (
     Article,
     ArticleCodes,
@@ -54,7 +65,8 @@ from .models import (
     Warehouses,
 )
 from .protocol import DEFAULT_PATTERNS, FgoProtocol, ReplyPatterns, Request, parse_response
-from .scheduling import Call, RetryPolicy, Scheduler
+from .scheduling import Call, CallScheduler, RetryPolicy, default_scheduler
+from .scheduling.retry import may_have_been_processed
 from .signing import Credentials
 from .transport import DEFAULT_TIMEOUT, AiohttpTransport, Transport, check_base_url
 from .validation import ensure_valid
@@ -64,6 +76,12 @@ __all__ = ["DEFAULT_NOMENCLATURE_TTL", "BatchProgress", "Environment", "FgoClien
 logger = logging.getLogger("fgo_async.client")
 
 T = TypeVar("T")
+RequestT = TypeVar("RequestT")
+ResultT = TypeVar("ResultT")
+
+# issue_many hands the loop back after queueing this many invoices, so that validating and
+# encoding thousands of them never holds the loop for more than a few milliseconds.
+_ISSUE_SLICE = 16
 
 #: How long a nomenclator stays cached, in seconds: they change a few times a year.
 DEFAULT_NOMENCLATURE_TTL = 6 * 3600.0
@@ -93,7 +111,10 @@ class BatchProgress:
 
 
 class Environment(str, enum.Enum):
-    """The vendor's environments; they do not share data."""
+    """The vendor's environments; they do not share data.
+
+    ``FgoClient(environment=...)`` also takes their names, ``"production"`` and ``"test"``.
+    """
 
     PRODUCTION = "https://api.fgo.ro/v1"
     TEST = "https://api-testuat.fgo.ro/v1"
@@ -102,6 +123,24 @@ class Environment(str, enum.Enum):
     def base_url(self) -> str:
         """The root URL of the environment."""
         return self.value
+
+    @classmethod
+    def of(cls, value: Environment | str) -> Environment:
+        """The environment named by ``value``: a member, its name or its root URL."""
+        if isinstance(value, Environment):
+            return value
+        if isinstance(value, str):
+            by_name = cls.__members__.get(value.strip().upper())
+            if by_name is not None:
+                return by_name
+            try:
+                return cls(value.strip().rstrip("/"))
+            except ValueError:
+                pass
+        raise FgoConfigurationError(
+            f"environment {value!r} is not 'production' or 'test' "
+            "(Environment.PRODUCTION or Environment.TEST)"
+        )
 
 
 ItemT = TypeVar("ItemT", covariant=True)
@@ -174,11 +213,16 @@ class FgoClient:
 
     ``session`` is the application's own ``aiohttp.ClientSession`` (never closed by the client);
     ``transport`` replaces the HTTP layer altogether (tests use
-    :class:`~fgo_async.transport.MockTransport`); ``scheduler`` is shared by the clients of many
-    companies in one process (a client without one makes its own). ``timeout`` is the client's
-    own limit per call, longer than the vendor's 15 s issue budget on purpose.
+    :class:`~fgo_async.transport.MockTransport`). ``scheduler`` keeps the vendor's discipline
+    for the calls of this client: by default the one scheduler of the event loop
+    (:func:`~fgo_async.scheduling.default_scheduler`), which every client without one shares,
+    so a web app that builds a client per request still keeps one discipline per company; give
+    a :class:`~fgo_async.Scheduler` (or any :class:`~fgo_async.scheduling.CallScheduler`) to
+    choose its settings. ``timeout`` is the client's own limit per call, longer than the
+    vendor's 15 s issue budget on purpose.
 
-    Use it as an async context manager, or call :meth:`aclose`.
+    Use it as an async context manager, or call :meth:`aclose`, which waits for the client's
+    calls to end.
     """
 
     def __init__(
@@ -187,11 +231,11 @@ class FgoClient:
         cod_unic: str,
         private_key: str,
         platform_url: str,
-        environment: Environment | None = None,
+        environment: Environment | str | None = None,
         base_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
-        scheduler: Scheduler | None = None,
+        scheduler: CallScheduler | None = None,
         wire_format: WireFormat = "json",
         timeout: float = DEFAULT_TIMEOUT,
         retry_policy: RetryPolicy | None = None,
@@ -213,8 +257,7 @@ class FgoClient:
             raise FgoConfigurationError("give session= or transport=, not both")
         self._transport: Transport = transport or AiohttpTransport(session)
         self._owns_transport = transport is None
-        self._scheduler = scheduler or Scheduler()
-        self._owns_scheduler = scheduler is None
+        self._scheduler = scheduler
         self._timeout = timeout
         self._retry_policy = retry_policy
         self._patterns = reply_patterns
@@ -225,6 +268,8 @@ class FgoClient:
         self._queue_timeout: float | None = None
         self._is_view = False
         self._closed = False
+        self._pending = 0  # calls of this client (and its views) not yet ended
+        self._drained: asyncio.Future[None] | None = None
         # Views are shallow copies: this stays the client that owns the resources, so that a
         # view sees when that client is closed.
         self._origin: FgoClient = self
@@ -242,9 +287,10 @@ class FgoClient:
         return self._protocol.base_url
 
     @property
-    def scheduler(self) -> Scheduler:
-        """The scheduler this client's calls go through."""
-        return self._scheduler
+    def scheduler(self) -> CallScheduler:
+        """The scheduler this client's calls go through (the event loop's default one when the
+        client was given none: then read it inside the loop)."""
+        return self._scheduler if self._scheduler is not None else default_scheduler()
 
     def __repr__(self) -> str:
         return f"<FgoClient cod_unic={self.cod_unic!r} base_url={self.base_url!r}>"
@@ -280,12 +326,14 @@ class FgoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close what this client owns: its own scheduler (letting calls finish) and transport."""
+        """Accept no more calls, wait for this client's queued and running calls to end, then
+        close the transport if the client made it. A shared scheduler stays open."""
         if self._closed or self._is_view:
             return
         self._closed = True
-        if self._owns_scheduler:
-            await self._scheduler.aclose()
+        if self._pending:
+            self._drained = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._drained)
         if self._owns_transport:
             await self._transport.aclose()
 
@@ -295,14 +343,16 @@ class FgoClient:
         if self._origin._closed:
             raise FgoClosedError("the client is closed")
 
-    def _make_call(self, endpoint: Endpoint, request: Request, *, can_deduplicate: bool) -> Call:
+    def _make_call(
+        self, endpoint: Endpoint[Any, ResultT], request: Request, *, can_deduplicate: bool
+    ) -> Call[ResultT]:
         deadline = None
         if self._queue_timeout is not None:
             deadline = asyncio.get_running_loop().time() + self._queue_timeout
-        call = Call(
+        call: Call[ResultT] = Call(
             endpoint=endpoint,
             company=self.cod_unic if endpoint.signed else None,
-            attempt=lambda: self._exchange(request, call),
+            attempt=lambda: self._exchange(endpoint, request, call),
             identity=request.identity,
             can_deduplicate=can_deduplicate,
             interactive=self._interactive,
@@ -311,18 +361,66 @@ class FgoClient:
         )
         return call
 
-    async def _exchange(self, request: Request, call: Call) -> Any:
-        raw = await self._transport.send(request, timeout=self._timeout)
-        call.sent_at = raw.sent_at  # the scheduler spaces the next call from this moment
-        return parse_response(request, raw.status, raw.headers, raw.body, patterns=self._patterns)
+    async def _exchange(
+        self, endpoint: Endpoint[Any, ResultT], request: Request, call: Call[ResultT]
+    ) -> ResultT:
+        """One attempt: send, then read the reply. Anything but an FgoError is mapped onto one
+        (a transport of the application's, or a reply no rule foresaw), so that a caller never
+        mistakes an outcome that may exist for a plain failure."""
+        failure: FgoError | None = None
+        try:
+            raw = await self._transport.send(request, timeout=self._timeout)
+        except FgoError:
+            raise
+        except Exception as error:
+            failure = FgoConnectionLostError(
+                f"the transport failed: {type(error).__name__}: {error}",
+                identity=request.identity,
+            )
+        if failure is not None:
+            raise failure  # outside the handler: the transport's frames stay behind
+        call.sent_at = raw.sent_at  # the lane's spacing counts from this moment
+        try:
+            result: ResultT = parse_response(
+                request, raw.status, raw.headers, raw.body, patterns=self._patterns
+            )
+        except FgoError:
+            raise
+        except Exception as error:
+            failure = FgoDecodeError(
+                f"the reply could not be read: {type(error).__name__}: {error}",
+                identity=request.identity,
+                status=raw.status,
+                body=raw.body,
+            )
+        if failure is not None:
+            raise failure
+        return result
 
-    async def _call(self, name: str, payload: Any, *, can_deduplicate: bool = False) -> Any:
+    async def _submit(self, call: Call[ResultT]) -> ResultT:
+        origin = self._origin
+        origin._pending += 1
+        try:
+            scheduler = self._scheduler if self._scheduler is not None else default_scheduler()
+            return await scheduler.submit(call)
+        finally:
+            origin._pending -= 1
+            if not origin._pending and origin._drained is not None and not origin._drained.done():
+                origin._drained.set_result(None)
+
+    async def _call(
+        self,
+        endpoint: Endpoint[RequestT, ResultT],
+        payload: RequestT,
+        *,
+        can_deduplicate: bool = False,
+    ) -> ResultT:
         self._check_open()
         ensure_valid(payload, stacklevel=3)  # _call, the public method, then the application
-        endpoint = ENDPOINTS[name]
         request = self._protocol.build_request(endpoint, payload)
-        call = self._make_call(endpoint, request, can_deduplicate=can_deduplicate)
-        return await self._scheduler.submit(call)
+        return await self._submit(
+            self._make_call(endpoint, request, can_deduplicate=can_deduplicate)
+        )
 
     # -- invoices -----------------------------------------------------------------------------
 
@@ -334,16 +432,18 @@ class FgoClient:
     ) -> list[IssuedInvoice | Exception]:
         """Issue many invoices; return one outcome per invoice, in input order.
 
-        An outcome is the :class:`IssuedInvoice` or the exception that invoice ended with (a
-        validation error, the vendor's refusal, FgoOutcomeUnknownError...): one failure never
-        stops the rest. The invoices are queued in input order, so they are issued in that
-        order as fast as the company's limits allow. ``on_progress`` is called with a
-        :class:`BatchProgress` as each outcome arrives; an exception it raises is logged, not
-        propagated, so that a broken progress display cannot lose an outcome.
+        An outcome is the :class:`IssuedInvoice` (``deduplicated`` when an earlier attempt had
+        made it) or the exception that invoice ended with (a validation error, the vendor's
+        refusal, FgoOutcomeUnknownError...): one failure never stops the rest. The invoices
+        are queued in input order, a few at a time so the event loop is never held for long,
+        and issued in that order as fast as the company's limits allow. ``on_progress`` is
+        called with a :class:`BatchProgress` as each outcome arrives; an exception it raises is
+        logged, not propagated, so that a broken progress display cannot lose an outcome.
         """
         batch = list(invoices)
         outcomes: list[IssuedInvoice | Exception | None] = [None] * len(batch)
         done = 0
+        tasks: list[asyncio.Future[None]] = []
 
         async def issue(index: int, invoice: Invoice) -> None:
             nonlocal done
@@ -362,7 +462,18 @@ class FgoClient:
                 except Exception:
                     logger.exception("the on_progress callback of issue_many failed")
 
-        await asyncio.gather(*(issue(index, invoice) for index, invoice in enumerate(batch)))
+        try:
+            for index, invoice in enumerate(batch):
+                tasks.append(asyncio.ensure_future(issue(index, invoice)))
+                if index % _ISSUE_SLICE == _ISSUE_SLICE - 1:
+                    # Let those be validated, encoded and queued before making more: the loop
+                    # is never held for long, and the first calls leave at once.
+                    await asyncio.sleep(0)
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
         return [outcome for outcome in outcomes if outcome is not None]
 
     async def issue_invoice(self, invoice: Invoice) -> IssuedInvoice:
@@ -370,45 +481,79 @@ class FgoClient:
 
         A lost reply is retried only when the vendor can deduplicate the repeat
         (``check_duplicate=True`` with ``external_id``, or with series and number); otherwise
-        it raises FgoOutcomeUnknownError, carrying what identifies the invoice.
+        it raises FgoOutcomeUnknownError, carrying what identifies the invoice. When such a
+        repeat is refused as a duplicate of the invoice the lost attempt had issued, that
+        invoice is returned, with ``deduplicated=True`` (and its link, read with one
+        ``print`` call if the refusal did not give it). A duplicate refusal that no lost
+        attempt of this call explains raises FgoDuplicateError, whose ``existing`` names the
+        invoice that stands.
         """
-        result: IssuedInvoice = await self._call(
-            "factura/emitere", invoice, can_deduplicate=invoice.can_deduplicate
+        found: FgoDuplicateError | None = None
+        try:
+            return await self._call(
+                ep.ISSUE_INVOICE, invoice, can_deduplicate=invoice.can_deduplicate
+            )
+        except FgoDuplicateError as duplicate:
+            lost_before = any(may_have_been_processed(e) for e in duplicate.retry_history)
+            if not (invoice.can_deduplicate and lost_before and duplicate.existing is not None):
+                raise
+            found = duplicate
+        return await self._found_invoice(found)
+
+    async def _found_invoice(self, duplicate: FgoDuplicateError) -> IssuedInvoice:
+        """The invoice an earlier, lost attempt issued, as the vendor's duplicate check named
+        it; its link from the refusal, or from one print call."""
+        existing = duplicate.existing
+        assert existing is not None
+        link = duplicate.existing_link
+        if link is None:
+            try:
+                link = (await self.print_invoice(existing)).link
+            except FgoError as error:
+                logger.warning(
+                    "invoice %s was issued by an earlier attempt; its link could not be read: %s",
+                    existing,
+                    error,
+                )
+        logger.info(
+            "%s: the vendor already had invoice %s from an earlier attempt whose reply was lost",
+            duplicate.identity.describe() if duplicate.identity else "factura/emitere",
+            existing,
         )
-        return result
+        return IssuedInvoice(
+            series=existing.series,
+            number=existing.number,
+            link=link,
+            deduplicated=True,
+            raw=duplicate.raw or {},
+        )
 
     async def print_invoice(self, ref: InvoiceRef) -> InvoiceLink:
         """The PDF link of a document (``factura/print``)."""
-        result: InvoiceLink = await self._call("factura/print", ref)
-        return result
+        return await self._call(ep.PRINT_INVOICE, ref)
 
     async def delete_invoice(self, ref: InvoiceRef) -> Confirmation:
         """Delete a document (``factura/stergere``); the vendor allows it for the last one only."""
-        result: Confirmation = await self._call("factura/stergere", ref)
-        return result
+        return await self._call(ep.DELETE_INVOICE, ref)
 
     async def cancel_invoice(self, ref: InvoiceRef) -> Confirmation:
         """Cancel an invoice (``factura/anulare``)."""
-        result: Confirmation = await self._call("factura/anulare", ref)
-        return result
+        return await self._call(ep.CANCEL_INVOICE, ref)
 
     async def invoice_status(self, ref: InvoiceRef) -> InvoiceStatus:
         """The value of an invoice, the amount paid and the payments (``factura/getstatus``)."""
-        result: InvoiceStatus = await self._call("factura/getstatus", ref)
-        return result
+        return await self._call(ep.INVOICE_STATUS, ref)
 
     async def add_payment(self, payment: Payment) -> PaymentReceipt:
         """Record a payment (``factura/incasare``). Never repeated after a lost reply."""
-        result: PaymentReceipt = await self._call("factura/incasare", payment)
-        return result
+        return await self._call(ep.PAYMENT, payment)
 
     async def delete_payment(
         self, invoice_ref: InvoiceRef, receipt_ref: ReceiptRef
     ) -> Confirmation:
         """Delete a recorded payment (``factura/stergereincasare``)."""
         deletion = PaymentDeletion(invoice=invoice_ref, receipt=receipt_ref)
-        result: Confirmation = await self._call("factura/stergereincasare", deletion)
-        return result
+        return await self._call(ep.DELETE_PAYMENT, deletion)
 
     async def reverse_invoice(
         self,
@@ -420,18 +565,15 @@ class FgoClient:
     ) -> InvoiceLink:
         """Reverse (storno) an invoice; returns the reversal invoice. Never repeated blindly."""
         reversal = Reversal(invoice=ref, series=series, number=number, issue_date=issue_date)
-        result: InvoiceLink = await self._call("factura/stornare", reversal)
-        return result
+        return await self._call(ep.REVERSE_INVOICE, reversal)
 
     async def set_awb(self, ref: InvoiceRef, awb: str) -> Confirmation:
         """Attach a courier AWB number to an invoice (``factura/awb``)."""
-        result: Confirmation = await self._call("factura/awb", AwbAssignment(invoice=ref, awb=awb))
-        return result
+        return await self._call(ep.AWB, AwbAssignment(invoice=ref, awb=awb))
 
     async def associated_invoices(self, ref: InvoiceRef) -> AssociatedInvoices:
         """The invoices issued from a proforma (``factura/listfacturiasociate``)."""
-        result: AssociatedInvoices = await self._call("factura/listfacturiasociate", ref)
-        return result
+        return await self._call(ep.ASSOCIATED_INVOICES, ref)
 
     # -- articles and customers ---------------------------------------------------------------
 
@@ -441,35 +583,28 @@ class FgoClient:
         """Every page of articles (``articol/list``, one call per 30 s), fetched as needed."""
 
         async def fetch(page: int) -> ArticlePage:
-            result: ArticlePage = await self._call(
-                "articol/list", PageRequest(page=page, page_size=page_size)
-            )
-            return result
+            return await self._call(ep.ARTICLE_PAGE, PageRequest(page=page, page_size=page_size))
 
         return Pager(fetch, page_size=page_size, start_page=start_page)
 
     async def article(self, code: str) -> Article:
         """One article by its code (``articol/get``)."""
-        result: Article = await self._call("articol/get", ArticleQuery(code=code))
-        return result
+        return await self._call(ep.ARTICLE, ArticleQuery(code=code))
 
     async def articles_by_code(self, codes: Iterable[str]) -> Articles:
         """Up to 30 articles by their codes (``articol/getlist``, kept for older accounts)."""
-        result: Articles = await self._call("articol/getlist", ArticleCodes(codes=tuple(codes)))
-        return result
+        return await self._call(ep.ARTICLES_BY_CODE, ArticleCodes(codes=tuple(codes)))
 
     async def changed_articles(
         self, hours: int = 24, until_hours: int | None = None
     ) -> ChangedArticles:
         """Articles changed from ``hours`` ago until ``until_hours`` ago (one call per 30 min)."""
         query = ChangedArticlesQuery(hours=hours, until_hours=until_hours)
-        result: ChangedArticles = await self._call("articol/articolemodificate", query)
-        return result
+        return await self._call(ep.CHANGED_ARTICLES, query)
 
     async def warehouses(self) -> Warehouses:
         """The company's warehouses (``articol/gestiune``)."""
-        result: Warehouses = await self._call("articol/gestiune", NoParameters())
-        return result
+        return await self._call(ep.WAREHOUSES, NoParameters())
 
     def customers(
         self, *, page_size: int = DEFAULT_PAGE_SIZE, start_page: int = 1
@@ -477,10 +612,7 @@ class FgoClient:
         """Every page of saved customers (``client/list``), fetched as needed."""
 
         async def fetch(page: int) -> CustomerPage:
-            result: CustomerPage = await self._call(
-                "client/list", PageRequest(page=page, page_size=page_size)
-            )
-            return result
+            return await self._call(ep.CUSTOMER_PAGE, PageRequest(page=page, page_size=page_size))
 
         return Pager(fetch, page_size=page_size, start_page=start_page)
 
@@ -520,12 +652,10 @@ class FgoClient:
         return await asyncio.shield(pending)
 
     async def _fetch_nomenclature(
-        self, endpoint: Endpoint, key: tuple[str, str | None]
+        self, endpoint: Endpoint[None, Nomenclature], key: tuple[str, str | None]
     ) -> Nomenclature:
         request = self._protocol.build_nomenclature_request(endpoint, key[1])
-        result: Nomenclature = await self._scheduler.submit(
-            self._make_call(endpoint, request, can_deduplicate=False)
-        )
+        result = await self._submit(self._make_call(endpoint, request, can_deduplicate=False))
         expires = asyncio.get_running_loop().time() + self._nomenclature_ttl
         self._nomenclatures[key] = (expires, result)
         return result
@@ -538,22 +668,26 @@ class FgoClient:
             task.exception()  # marked as read: the callers, if any are left, raise it
 
 
-def _base_url(environment: Environment | None, base_url: str | None, allow_insecure: bool) -> str:
+def _base_url(
+    environment: Environment | str | None, base_url: str | None, allow_insecure: bool
+) -> str:
     if environment is not None and base_url is not None:
         raise FgoConfigurationError("give environment= or base_url=, not both")
     if base_url is None:
         if environment is None:
             raise FgoConfigurationError(
-                "say where to send calls: environment=Environment.PRODUCTION or "
-                "Environment.TEST, or base_url= (the simulator's, for instance)"
+                "say where to send calls: environment='production' or 'test', "
+                "or base_url= (the simulator's, for instance)"
             )
-        try:
-            return Environment(environment).base_url
-        except ValueError:
-            raise FgoConfigurationError(
-                f"environment {environment!r} is not Environment.PRODUCTION or Environment.TEST"
-            ) from None
-    return check_base_url(base_url, allow_insecure_http=allow_insecure)
+        return Environment.of(environment).base_url
+    checked = check_base_url(base_url, allow_insecure_http=allow_insecure)
+    if not urlsplit(checked).path.rstrip("/").endswith("/v1"):
+        raise FgoConfigurationError(
+            f"base_url {base_url!r} should be the API's root, whose path ends in /v1 (as "
+            "https://api.fgo.ro/v1 or the simulator's http://127.0.0.1:8089/v1); every call "
+            "would get a 404 from it"
+        )
+    return checked
 
 
 def _wire_format(value: str) -> WireFormat:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -18,8 +18,24 @@ from . import models
 from .errors import FgoValidationError, Problem
 
 __all__ = [
+    "ARTICLE",
+    "ARTICLES_BY_CODE",
+    "ARTICLE_PAGE",
+    "ASSOCIATED_INVOICES",
+    "AWB",
+    "CANCEL_INVOICE",
+    "CHANGED_ARTICLES",
+    "CUSTOMER_PAGE",
+    "DELETE_INVOICE",
+    "DELETE_PAYMENT",
     "ENDPOINTS",
+    "INVOICE_STATUS",
+    "ISSUE_INVOICE",
+    "PAYMENT",
+    "PRINT_INVOICE",
+    "REVERSE_INVOICE",
     "VENDOR_LIMITS",
+    "WAREHOUSES",
     "Bucket",
     "Endpoint",
     "RetryClass",
@@ -101,9 +117,13 @@ def _issued(reply: Mapping[str, Any]) -> Any:
     return {**invoice, "InfoStoc": get_key(reply, "InfoStoc")}
 
 
+RequestT = TypeVar("RequestT")
+ResultT = TypeVar("ResultT")
+
+
 @attrs.frozen(kw_only=True)
-class Endpoint:
-    """One vendor method.
+class Endpoint(Generic[RequestT, ResultT]):
+    """One vendor method, typed by the model it takes and the model it answers.
 
     ``hash_input`` is the path, in the wire payload, of the text hashed with the credentials
     (``("Client", "Denumire")``), or ``None`` for the methods whose hash has no third part.
@@ -114,8 +134,8 @@ class Endpoint:
     http_method: str
     bucket: Bucket
     retry_class: RetryClass
-    request_type: type[Any] | None
-    result_type: type[Any]
+    request_type: type[RequestT] | None
+    result_type: type[ResultT]
     hash_input: tuple[str, ...] | None = None
     extract: Callable[[Mapping[str, Any]], Any] = _whole
     signed: bool = True
@@ -134,12 +154,12 @@ class Endpoint:
 def _invoice_method(
     name: str,
     retry_class: RetryClass,
-    result_type: type[Any] = models.Confirmation,
+    result_type: type[ResultT],
     *,
-    request_type: type[Any] = models.InvoiceRef,
+    request_type: type[RequestT],
     hash_input: tuple[str, ...] = ("Numar",),
     extract: Callable[[Mapping[str, Any]], Any] = _whole,
-) -> Endpoint:
+) -> Endpoint[RequestT, ResultT]:
     return Endpoint(
         name=f"factura/{name}",
         http_method="POST",
@@ -155,10 +175,10 @@ def _invoice_method(
 def _article_method(
     name: str,
     bucket: Bucket,
-    request_type: type[Any],
-    result_type: type[Any],
+    request_type: type[RequestT],
+    result_type: type[ResultT],
     extract: Callable[[Mapping[str, Any]], Any],
-) -> Endpoint:
+) -> Endpoint[RequestT, ResultT]:
     return Endpoint(
         name=name,
         http_method="POST",
@@ -170,7 +190,7 @@ def _article_method(
     )
 
 
-def nomenclature_endpoint(name: str) -> Endpoint:
+def nomenclature_endpoint(name: str) -> Endpoint[None, models.Nomenclature]:
     """The endpoint of one nomenclator (``judet``, ``tva``...): a GET, no company, no hash."""
     if name not in models.NOMENCLATURE_NAMES:
         known = ", ".join(models.NOMENCLATURE_NAMES)
@@ -195,77 +215,107 @@ def nomenclature_endpoint(name: str) -> Endpoint:
     )
 
 
-_TABLE = (
-    _invoice_method(
-        "emitere",
-        RetryClass.CREATE,
-        models.IssuedInvoice,
-        request_type=models.Invoice,
-        hash_input=("Client", "Denumire"),
-        extract=_issued,
-    ),
-    _invoice_method("print", RetryClass.READ_ONLY, models.InvoiceLink, extract=_part("Factura")),
-    _invoice_method("stergere", RetryClass.REPEATABLE),
-    _invoice_method("anulare", RetryClass.REPEATABLE),
-    _invoice_method(
-        "getstatus", RetryClass.READ_ONLY, models.InvoiceStatus, extract=_part("Factura")
-    ),
-    _invoice_method(
-        "incasare",
-        RetryClass.NOT_REPEATABLE,
-        models.PaymentReceipt,
-        request_type=models.Payment,
-        hash_input=("NumarFactura",),
-    ),
-    _invoice_method(
-        "stergereincasare",
-        RetryClass.REPEATABLE,
-        request_type=models.PaymentDeletion,
-        hash_input=("NumarFactura",),
-    ),
-    _invoice_method(
-        "stornare",
-        RetryClass.NOT_REPEATABLE,
-        models.InvoiceLink,
-        request_type=models.Reversal,
-        extract=_part("Factura"),
-    ),
-    _invoice_method("awb", RetryClass.REPEATABLE, request_type=models.AwbAssignment),
-    _invoice_method("listfacturiasociate", RetryClass.READ_ONLY, models.AssociatedInvoices),
-    _article_method(
-        "articol/list",
-        Bucket.ARTICOL_LIST,
-        models.PageRequest,
-        models.ArticlePage,
-        _part("Result"),
-    ),
-    _article_method(
-        "articol/get", Bucket.ARTICOL, models.ArticleQuery, models.Article, _part("Result")
-    ),
-    _article_method(
-        "articol/getlist", Bucket.ARTICOL, models.ArticleCodes, models.Articles, _whole
-    ),
-    _article_method(
-        "articol/articolemodificate",
-        Bucket.ARTICOL_MODIFICATE,
-        models.ChangedArticlesQuery,
-        models.ChangedArticles,
-        _whole,
-    ),
-    _article_method(
-        "articol/gestiune", Bucket.ARTICOL, models.NoParameters, models.Warehouses, _part("Result")
-    ),
-    Endpoint(
-        name="client/list",
-        http_method="POST",
-        bucket=Bucket.CLIENT,
-        retry_class=RetryClass.READ_ONLY,
-        request_type=models.PageRequest,
-        result_type=models.CustomerPage,
-        extract=_part("Result"),
-    ),
+Ref = models.InvoiceRef
+
+ISSUE_INVOICE = _invoice_method(
+    "emitere",
+    RetryClass.CREATE,
+    models.IssuedInvoice,
+    request_type=models.Invoice,
+    hash_input=("Client", "Denumire"),
+    extract=_issued,
+)
+PRINT_INVOICE = _invoice_method(
+    "print", RetryClass.READ_ONLY, models.InvoiceLink, request_type=Ref, extract=_part("Factura")
+)
+DELETE_INVOICE = _invoice_method(
+    "stergere", RetryClass.REPEATABLE, models.Confirmation, request_type=Ref
+)
+CANCEL_INVOICE = _invoice_method(
+    "anulare", RetryClass.REPEATABLE, models.Confirmation, request_type=Ref
+)
+INVOICE_STATUS = _invoice_method(
+    "getstatus",
+    RetryClass.READ_ONLY,
+    models.InvoiceStatus,
+    request_type=Ref,
+    extract=_part("Factura"),
+)
+PAYMENT = _invoice_method(
+    "incasare",
+    RetryClass.NOT_REPEATABLE,
+    models.PaymentReceipt,
+    request_type=models.Payment,
+    hash_input=("NumarFactura",),
+)
+DELETE_PAYMENT = _invoice_method(
+    "stergereincasare",
+    RetryClass.REPEATABLE,
+    models.Confirmation,
+    request_type=models.PaymentDeletion,
+    hash_input=("NumarFactura",),
+)
+REVERSE_INVOICE = _invoice_method(
+    "stornare",
+    RetryClass.NOT_REPEATABLE,
+    models.InvoiceLink,
+    request_type=models.Reversal,
+    extract=_part("Factura"),
+)
+AWB = _invoice_method(
+    "awb", RetryClass.REPEATABLE, models.Confirmation, request_type=models.AwbAssignment
+)
+ASSOCIATED_INVOICES = _invoice_method(
+    "listfacturiasociate", RetryClass.READ_ONLY, models.AssociatedInvoices, request_type=Ref
+)
+ARTICLE_PAGE = _article_method(
+    "articol/list", Bucket.ARTICOL_LIST, models.PageRequest, models.ArticlePage, _part("Result")
+)
+ARTICLE = _article_method(
+    "articol/get", Bucket.ARTICOL, models.ArticleQuery, models.Article, _part("Result")
+)
+ARTICLES_BY_CODE = _article_method(
+    "articol/getlist", Bucket.ARTICOL, models.ArticleCodes, models.Articles, _whole
+)
+CHANGED_ARTICLES = _article_method(
+    "articol/articolemodificate",
+    Bucket.ARTICOL_MODIFICATE,
+    models.ChangedArticlesQuery,
+    models.ChangedArticles,
+    _whole,
+)
+WAREHOUSES = _article_method(
+    "articol/gestiune", Bucket.ARTICOL, models.NoParameters, models.Warehouses, _part("Result")
+)
+CUSTOMER_PAGE: Endpoint[models.PageRequest, models.CustomerPage] = Endpoint(
+    name="client/list",
+    http_method="POST",
+    bucket=Bucket.CLIENT,
+    retry_class=RetryClass.READ_ONLY,
+    request_type=models.PageRequest,
+    result_type=models.CustomerPage,
+    extract=_part("Result"),
+)
+
+_TABLE: tuple[Endpoint[Any, Any], ...] = (
+    ISSUE_INVOICE,
+    PRINT_INVOICE,
+    DELETE_INVOICE,
+    CANCEL_INVOICE,
+    INVOICE_STATUS,
+    PAYMENT,
+    DELETE_PAYMENT,
+    REVERSE_INVOICE,
+    AWB,
+    ASSOCIATED_INVOICES,
+    ARTICLE_PAGE,
+    ARTICLE,
+    ARTICLES_BY_CODE,
+    CHANGED_ARTICLES,
+    WAREHOUSES,
+    CUSTOMER_PAGE,
     *(nomenclature_endpoint(name) for name in models.NOMENCLATURE_NAMES),
 )
 
 #: Every vendor method by its name (``"factura/emitere"``).
-ENDPOINTS: Mapping[str, Endpoint] = {endpoint.name: endpoint for endpoint in _TABLE}
+ENDPOINTS: Mapping[str, Endpoint[Any, Any]] = {endpoint.name: endpoint for endpoint in _TABLE}

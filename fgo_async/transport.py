@@ -27,6 +27,7 @@ from .errors import (
     FgoConnectError,
     FgoConnectionLostError,
     FgoTimeoutError,
+    FgoTransportError,
 )
 from .protocol import Request
 
@@ -51,9 +52,10 @@ DEFAULT_TIMEOUT = 30.0
 class RawResponse:
     """An HTTP reply as received: status, headers and body bytes.
 
-    ``sent_at`` is the time, on the event loop's clock, at which the request's headers went out,
-    when the transport knows it: the scheduler counts the vendor's spacing from that moment, so
-    that a slow connection set-up before one call cannot bring the next too close to it.
+    ``sent_at`` is the time, on the event loop's clock, at which the request left (its last
+    byte handed to the socket), when the transport knows it: the scheduler counts the vendor's
+    spacing from that moment, so that a slow connection set-up, or a busy event loop that
+    writes the body late, cannot bring the next call too close to it.
     """
 
     status: int
@@ -84,26 +86,31 @@ class _SendStamp:
         self.at: float | None = None
 
 
-async def _stamp_headers_sent(
+async def _stamp(
     session: aiohttp.ClientSession,
     context: SimpleNamespace,
-    params: aiohttp.TraceRequestHeadersSentParams,
+    params: aiohttp.TraceRequestHeadersSentParams | aiohttp.TraceRequestChunkSentParams,
 ) -> None:
+    # aiohttp announces the headers before writing anything, and writes a POST body later from
+    # a task of its own (late, when the loop is busy); each body chunk is announced right
+    # before it is written. The last announcement is when the request really left.
     stamp = context.trace_request_ctx
     if isinstance(stamp, _SendStamp):
         stamp.at = asyncio.get_running_loop().time()
 
 
 def send_time_trace() -> aiohttp.TraceConfig:
-    """An aiohttp trace that tells fgo_async when each request actually went out.
+    """An aiohttp trace that tells fgo_async when each request actually left: when its body
+    was written (when its headers were, for a request without a body).
 
     A transport's own session has it. An application that gives its own ``ClientSession``
     should create it with ``trace_configs=[send_time_trace()]``: without it, the vendor's spacing
     is counted from when a call was started, and a slow connection set-up (a TLS handshake)
-    before one call eats into the margin before the next.
+    or a body written late by a busy loop eats into the margin before the next call.
     """
     config = aiohttp.TraceConfig()
-    config.on_request_headers_sent.append(_stamp_headers_sent)
+    config.on_request_headers_sent.append(_stamp)
+    config.on_request_chunk_sent.append(_stamp)
     return config
 
 
@@ -161,6 +168,9 @@ class AiohttpTransport:
         client_timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
         identity = request.identity
         stamp = _SendStamp()
+        failure: FgoTransportError
+        # Each failure is raised after its handler: aiohttp's exception, whose frames hold the
+        # signed body, is then neither the cause nor the context of ours.
         try:
             async with session.request(
                 request.method,
@@ -179,22 +189,23 @@ class AiohttpTransport:
                     sent_at=stamp.at,
                 )
         except aiohttp.ConnectionTimeoutError as error:
-            raise FgoConnectError(f"connecting timed out: {error}", identity=identity) from None
+            failure = FgoConnectError(f"connecting timed out: {error}", identity=identity)
         except aiohttp.InvalidURL as error:
-            raise FgoConnectError(f"the URL is not valid: {error}", identity=identity) from None
+            failure = FgoConnectError(f"the URL is not valid: {error}", identity=identity)
         except aiohttp.ClientConnectorError as error:
             # Refused, DNS, TLS handshake: no byte of the request was sent.
-            raise FgoConnectError(f"could not connect: {error}", identity=identity) from None
+            failure = FgoConnectError(f"could not connect: {error}", identity=identity)
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-            raise FgoTimeoutError(
+            failure = FgoTimeoutError(
                 f"no reply within {timeout:g} s; the vendor may have processed the call",
                 identity=identity,
-            ) from None
+            )
         except aiohttp.ClientError as error:
-            raise FgoConnectionLostError(
+            failure = FgoConnectionLostError(
                 f"the connection failed after sending: {type(error).__name__}: {error}",
                 identity=identity,
-            ) from None
+            )
+        raise failure
 
     async def aclose(self) -> None:
         """Close the session if this transport created it."""

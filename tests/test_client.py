@@ -854,7 +854,7 @@ def make(**overrides: Any) -> FgoClient:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"environment": None}, "environment=Environment.PRODUCTION"),
+        ({"environment": None}, "environment='production' or 'test'"),
         ({"base_url": "https://api.fgo.ro/v1"}, "not both"),
         ({"environment": None, "base_url": "http://api.fgo.ro/v1"}, "plain http"),
         ({"environment": None, "base_url": "ftp://api.fgo.ro/v1"}, "not an http"),
@@ -866,6 +866,8 @@ def make(**overrides: Any) -> FgoClient:
         ({"timeout": -5}, "timeout"),
         ({"wire_format": "xml"}, "wire_format"),
         ({"environment": "prod"}, "Environment.PRODUCTION or Environment.TEST"),
+        ({"environment": None, "base_url": "https://api.fgo.ro/"}, "ends in /v1"),
+        ({"environment": None, "base_url": "http://127.0.0.1:8089"}, "ends in /v1"),
         (
             {"transport": MockTransport(answer({})), "session": object()},
             "session= or transport=",

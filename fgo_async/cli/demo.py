@@ -207,9 +207,12 @@ async def _company_day(
 
 
 def _rate(sim: FgoSimulator, cod_unic: str) -> tuple[str, str]:
-    """The invoice-call rate the simulator measured for a company, and the closest gap."""
+    """The invoice-call rate the simulator measured for a company, and the closest gap between
+    the calls it counted (a call dropped before the vendor saw it takes no slot)."""
     arrivals = sorted(
-        c.arrival for c in sim.calls if c.company == cod_unic and c.bucket is Bucket.FACTURA
+        c.arrival
+        for c in sim.calls
+        if c.company == cod_unic and c.bucket is Bucket.FACTURA and c.counted
     )
     if len(arrivals) < 2:
         return "-", "-"

@@ -333,7 +333,7 @@ class FgoSimulator:
     async def _serve(
         self,
         record: CallRecord,
-        endpoint: Endpoint | None,
+        endpoint: Endpoint[Any, Any] | None,
         query: Mapping[str, str],
         headers: Mapping[str, str],
         body: bytes,
@@ -374,7 +374,7 @@ class FgoSimulator:
     async def _process(
         self,
         record: CallRecord,
-        endpoint: Endpoint,
+        endpoint: Endpoint[Any, Any],
         payload: Mapping[str, Any],
         query: Mapping[str, str],
     ) -> RawResponse:
@@ -444,7 +444,7 @@ class FgoSimulator:
         return self._json(record, status, reply, outcome)
 
     def _run(
-        self, endpoint: Endpoint, payload: Mapping[str, Any], query: Mapping[str, str]
+        self, endpoint: Endpoint[Any, Any], payload: Mapping[str, Any], query: Mapping[str, str]
     ) -> tuple[int, dict[str, Any], Outcome]:
         try:
             if endpoint.signed:

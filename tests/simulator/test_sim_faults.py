@@ -14,7 +14,6 @@ from fgo_async import (
     FgoConnectError,
     FgoConnectionLostError,
     FgoDecodeError,
-    FgoDuplicateError,
     FgoIssueTimeoutError,
     FgoOutcomeUnknownError,
     FgoRateLimitedError,
@@ -114,10 +113,10 @@ async def test_a_lost_reply_is_retried_safely_with_duplicate_check(
     fgo_simulator.faults.script("drop-after", method=EMITERE)
     invoice = make_invoice(external_id="1042", check_duplicate=True)
     async with fgo_simulator.client() as fgo:
-        with pytest.raises(FgoDuplicateError) as raised:
-            await fgo.issue_invoice(invoice)
-    # The retry found the first invoice instead of issuing a second one.
-    assert raised.value.existing == InvoiceRef(series="BV", number="001")
+        issued = await fgo.issue_invoice(invoice)
+    # The retry found the first invoice instead of issuing a second one, and returned it.
+    assert issued.ref == InvoiceRef(series="BV", number="001")
+    assert issued.deduplicated
     assert issued_count(fgo_simulator) == 1
 
 

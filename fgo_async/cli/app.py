@@ -289,9 +289,10 @@ def _report_batch(result: BatchResult, out_path: Path) -> None:
         out.print(table_of_rows(rows, title="failed (run again to retry them)"))
     if result.unknown:
         rows = [
-            {"line": r.line, "key": r.key, "company": r.cod_unic, "error": r.error}
+            {"line": r.line, "key": r.key, "company": r.cod_unic, "error": r.error,
+             "why": r.note or r.message}
             for r in result.unknown
-        ]
+        ]  # fmt: skip
         out.print(
             table_of_rows(
                 rows,

@@ -219,6 +219,27 @@ def test_a_results_file_cut_short_is_refused(tmp_path: Path) -> None:
         read_results(path)
 
 
+def test_a_last_record_without_its_newline_gets_it_before_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    first = Record(line=1, key="O-1", cod_unic=TEST_COMPANY, status="issued", number="1")
+    last = Record(line=2, key="Ș-2", cod_unic=TEST_COMPANY, status="issued", number="2")
+    path.write_text(first.to_json() + "\n" + last.to_json(), encoding="utf-8")  # a torn write
+    with Journal(path) as journal:
+        journal.append(Record(line=3, key="O-3", cod_unic=TEST_COMPANY, status="issued"))
+    assert [r.key for r in records(path)] == ["O-1", "Ș-2", "O-3"]
+    assert path.read_text(encoding="utf-8").endswith("}\n")
+    with Journal(path):
+        pass  # a file that ends well is left as it is
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 3
+
+    # A line cut mid-record may have said "issued": left for read_results to refuse.
+    cut = first.to_json() + "\n" + last.to_json()[:30]
+    path.write_text(cut, encoding="utf-8")
+    with Journal(path):
+        pass
+    assert path.read_text(encoding="utf-8") == cut
+
+
 def test_one_batch_at_a_time_per_results_file(tmp_path: Path) -> None:
     from fgo_async.cli.exits import CliError
 
@@ -491,6 +512,34 @@ async def test_two_orders_alike_without_a_key_the_second_is_not_taken_for_the_fi
     assert "which is the invoice of order #1" in second.note
     assert issued_ids(fgo_simulator) == {None: 1}
     capsys.readouterr()
+
+
+async def test_a_torn_newline_does_not_spoil_the_results_file(
+    fgo: Fgo, fgo_simulator: FgoSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "orders.jsonl", orders(1))
+    out = tmp_path / "results.jsonl"
+    assert await fgo("batch", str(path), "--out", str(out)) == 0
+    out.write_text(out.read_text(encoding="utf-8").rstrip("\n"), encoding="utf-8")  # killed
+
+    write_lines(path, orders(3))
+    assert await fgo("batch", str(path), "--out", str(out)) == 0
+    assert "2 issued, 0 failed, 0 outcome unknown, 1 already issued before" in (
+        capsys.readouterr().out
+    )
+    assert await fgo("batch", str(path), "--out", str(out)) == 0  # the run after reads it
+    assert "0 issued, 0 failed, 0 outcome unknown, 3 already issued before" in (
+        capsys.readouterr().out
+    )
+    assert [r.key for r in records(out)] == ["O-1", "O-2", "O-3"]
+    assert issued_ids(fgo_simulator) == {"O-1": 1, "O-2": 1, "O-3": 1}
+
+    # A last record cut mid-way is refused, and the file left untouched.
+    cut = out.read_text(encoding="utf-8")[:-20]
+    out.write_text(cut, encoding="utf-8")
+    assert await fgo("batch", str(path), "--out", str(out)) == 2
+    assert "line 3 of" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == cut
 
 
 async def test_a_results_file_that_cannot_be_written_stops_the_batch(

@@ -14,9 +14,9 @@ call was sent: ``unknown``.
 
 :class:`BatchRun` sends them, one :meth:`~fgo_async.FgoClient.issue_many` per company, every
 company's client on one shared :class:`~fgo_async.Scheduler`, and appends each outcome to the
-results file as it arrives. :meth:`BatchRun.stop` (the first Ctrl-C) closes the scheduler without
-draining it: the calls in flight finish and are recorded, the queued ones fail with
-FgoClosedError before being sent and are not recorded, so a rerun sends them. A second
+results file as it arrives. :meth:`BatchRun.stop` (the first Ctrl-C or SIGTERM) closes the
+scheduler without draining it: the calls in flight finish and are recorded, the queued ones fail
+with FgoClosedError before being sent and are not recorded, so a rerun sends them. A second
 :meth:`BatchRun.stop` abandons the calls in flight, which are then recorded as ``unknown``.
 """
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -227,6 +228,8 @@ class BatchResult:
     #: Orders not sent because the run was stopped: a rerun sends them.
     not_sent: int = 0
     interrupted: bool = False
+    #: The signal that stopped the run first (SIGINT, SIGTERM), if one did.
+    stop_signal: signal.Signals | None = None
 
     def count(self, status: Status) -> int:
         """Records of this run with ``status``."""
@@ -239,9 +242,9 @@ class BatchResult:
 
     @property
     def exit_status(self) -> ExitStatus:
-        """130 when interrupted; else the highest status of the orders, 0 when all issued."""
+        """130 when interrupted (143 by SIGTERM); else the orders' highest, 0 when all issued."""
         if self.interrupted:
-            return ExitStatus.INTERRUPTED
+            return ExitStatus.stopped_by(self.stop_signal or signal.SIGINT)
         worst = ExitStatus.UNKNOWN if self.unknown else ExitStatus.OK
         for record in self.records:
             if record.exit_status is not None:
@@ -341,9 +344,14 @@ class BatchRun:
         if self.on_record is not None:
             self.on_record(record)
 
-    def stop(self) -> bool:
-        """Stop: first let the calls in flight finish (True), then abandon them (False)."""
+    def stop(self, signum: signal.Signals | None = None) -> bool:
+        """Stop: first let the calls in flight finish (True), then abandon them (False).
+
+        ``signum`` is the signal that asks it (Ctrl-C's SIGINT, SIGTERM), if one does: the first
+        one decides the exit status.
+        """
         self.result.interrupted = True
+        self.result.stop_signal = self.result.stop_signal or signum
         if self._closing is None:
             self._closing = asyncio.ensure_future(self.scheduler.aclose(drain=False))
             return True

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -422,6 +423,73 @@ async def test_a_second_ctrl_c_abandons_the_call_in_flight_as_unknown(
     assert latest.note is not None
     assert "already issued" in latest.note
     assert issued_ids(fgo_simulator) == {"O-1": 1, "O-2": 1, "O-3": 1, None: 1}
+
+
+class Terminated(Exception):
+    """SIGTERM arrived where fgo does not handle it (it would have killed fgo)."""
+
+
+@pytest.fixture
+def sigterm_is_caught() -> Iterator[None]:
+    """A SIGTERM that fgo leaves unhandled fails the test instead of killing pytest."""
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.usefixtures("sigterm_is_caught")
+async def test_sigterm_stops_like_ctrl_c_with_status_143(
+    fgo: Fgo,
+    fgo_simulator: FgoSimulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fgo_simulator.latency = {"factura/emitere": FixedLatency(1.5)}
+    path = write_lines(tmp_path / "orders.jsonl", [*orders(5), invoice(series="CJ")])
+    out = tmp_path / "results.jsonl"
+    # Calls start at 0, 1.5, 3...: at 2.0 the first is recorded and the second is in flight.
+    asyncio.get_running_loop().call_later(2.0, os.kill, os.getpid(), signal.SIGTERM)
+    assert await fgo("batch", str(path), "--out", str(out)) == 143
+    captured = capsys.readouterr()
+    assert "SIGTERM received; stopping: letting the calls in flight finish" in captured.err
+    assert "interrupted: 4 not sent; run the same command again" in captured.out
+    written = list(records(out))
+    assert [(r.key, r.status) for r in written] == [("O-1", Status.ISSUED), ("O-2", Status.ISSUED)]
+    assert issued_ids(fgo_simulator) == {"O-1": 1, "O-2": 1}
+
+    fgo_simulator.latency = None
+    assert await fgo("batch", str(path), "--out", str(out)) == 0
+    assert issued_ids(fgo_simulator) == {**{f"O-{n}": 1 for n in range(1, 6)}, None: 1}
+    capsys.readouterr()
+
+
+@pytest.mark.usefixtures("sigterm_is_caught")
+@pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_a_second_stop_signal_after_sigterm_abandons_the_call_in_flight(
+    fgo: Fgo,
+    fgo_simulator: FgoSimulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    second: signal.Signals,
+) -> None:
+    fgo_simulator.latency = {"factura/emitere": FixedLatency(5.0)}
+    path = write_lines(tmp_path / "orders.jsonl", [invoice(), *orders(2)])
+    out = tmp_path / "results.jsonl"
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.5, os.kill, os.getpid(), signal.SIGTERM)
+    loop.call_later(0.6, os.kill, os.getpid(), second)
+    assert await fgo("batch", str(path), "--out", str(out)) == 143  # the first signal's
+    [abandoned] = records(out)
+    assert (abandoned.key, abandoned.status, abandoned.error) == (
+        "#1", Status.UNKNOWN, "Interrupted"
+    )  # fmt: skip
+    capsys.readouterr()
+    await asyncio.sleep(10)  # the simulator finishes the abandoned call all the same
+    assert issued_ids(fgo_simulator) == {None: 1}
 
 
 async def test_a_lost_reply_without_the_duplicate_check_stays_unknown(

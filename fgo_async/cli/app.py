@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         "from an option.",
         epilog="Exit statuses: 0 done, 1 unexpected error, 2 usage or configuration, "
         "3 invalid input (nothing sent), 4 refused by the vendor, 5 vendor unreachable "
-        "(nothing done), 6 outcome unknown (reconcile), 130 interrupted.",
+        "(nothing done), 6 outcome unknown (reconcile), 130 interrupted (Ctrl-C), 143 stopped by "
+        "SIGTERM.",
     )
     parser.add_argument("--version", action="version", version=f"fgo_async {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -110,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Issue the invoices of a JSON-lines file, one per line, recording each "
         "outcome in the results file as it arrives. Run it again to send what was not issued: "
         "issued lines are skipped; lines whose outcome is unknown are left for you to "
-        "reconcile. Ctrl-C lets the calls in flight finish and records them.",
+        "reconcile. Ctrl-C or SIGTERM lets the calls in flight finish and records them (exit "
+        "status 130 or 143); a second one abandons them.",
     )
     batch.add_argument("orders", type=Path, help="the orders file (JSON lines)")
     batch.add_argument(
@@ -190,19 +192,27 @@ async def _vendor(
     return ExitStatus.OK
 
 
+#: The signals that stop a batch cleanly: Ctrl-C, and what a process manager, a container stop
+#: or ``timeout`` sends. Left to their default, SIGTERM would kill it like ``kill -9``.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
-def _on_sigint(handler: Callable[[], None]) -> Iterator[None]:
-    """Call ``handler`` on Ctrl-C instead of raising KeyboardInterrupt, inside the block."""
+def _on_stop_signals(handler: Callable[[signal.Signals], None]) -> Iterator[None]:
+    """Inside the block, call ``handler(signum)`` on Ctrl-C or SIGTERM instead of dying."""
     loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
     try:
-        loop.add_signal_handler(signal.SIGINT, handler)
+        for signum in _STOP_SIGNALS:
+            loop.add_signal_handler(signum, handler, signum)
+            handled.append(signum)
     except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
-        yield
-        return
+        pass
     try:
         yield
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        for signum in handled:
+            loop.remove_signal_handler(signum)
 
 
 def _default_company(settings: Settings) -> str | None:
@@ -241,17 +251,18 @@ async def _batch(
                     on_not_sent=lambda _: bar.advance(),
                 )
 
-                def interrupted() -> None:
-                    if run.stop():
+                def interrupted(signum: signal.Signals) -> None:
+                    if run.stop(signum):
                         bar.describe("stopping")
+                        got = "" if signum is signal.SIGINT else f"{signum.name} received; "
                         err.print(
-                            f"stopping: letting the calls in flight finish and recording them "
-                            f"({run.in_flight} outcomes to come); Ctrl-C again abandons them, "
-                            "and their outcome is then unknown"
+                            f"{got}stopping: letting the calls in flight finish and recording "
+                            f"them ({run.in_flight} outcomes to come); Ctrl-C (or SIGTERM) "
+                            "again abandons them, and their outcome is then unknown"
                         )
 
                 try:
-                    with _on_sigint(interrupted):
+                    with _on_stop_signals(interrupted):
                         result = await run.run()
                 except OSError as error:
                     for record in run.unrecorded:
@@ -289,9 +300,10 @@ def _report_batch(result: BatchResult, out_path: Path) -> None:
         out.print(table_of_rows(rows, title="failed (run again to retry them)"))
     if result.unknown:
         rows = [
-            {"line": r.line, "key": r.key, "company": r.cod_unic, "error": r.error}
+            {"line": r.line, "key": r.key, "company": r.cod_unic, "error": r.error,
+             "why": r.note or r.message}
             for r in result.unknown
-        ]
+        ]  # fmt: skip
         out.print(
             table_of_rows(
                 rows,

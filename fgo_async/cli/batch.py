@@ -5,11 +5,18 @@ skipped; an order whose outcome is ``unknown`` is left alone (it may exist: reco
 ``retry_unknown`` is set and the vendor can recognise a repeat of it (``check_duplicate`` with an
 ``external_id``), in which case sending it again is safe; the rest are sent.
 
+:func:`record_of` turns an outcome into a record, and only an outcome that proves nothing was
+issued is ``failed`` (a rerun sends it again). A refused duplicate proves the invoice exists:
+``issued`` under the invoice the vendor named (found, not made), or ``unknown`` when it named
+none, or named the invoice another order of the file is recorded with (two orders alike, without
+an IdExtern). An exception that is not the library's verdict (a bug) may have come after the
+call was sent: ``unknown``.
+
 :class:`BatchRun` sends them, one :meth:`~fgo_async.FgoClient.issue_many` per company, every
 company's client on one shared :class:`~fgo_async.Scheduler`, and appends each outcome to the
-results file as it arrives. :meth:`BatchRun.stop` (the first Ctrl-C) closes the scheduler without
-draining it: the calls in flight finish and are recorded, the queued ones fail with
-FgoClosedError before being sent and are not recorded, so a rerun sends them. A second
+results file as it arrives. :meth:`BatchRun.stop` (the first Ctrl-C or SIGTERM) closes the
+scheduler without draining it: the calls in flight finish and are recorded, the queued ones fail
+with FgoClosedError before being sent and are not recorded, so a rerun sends them. A second
 :meth:`BatchRun.stop` abandons the calls in flight, which are then recorded as ``unknown``.
 """
 
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -30,12 +38,16 @@ from .exits import ExitStatus, exit_status_of
 from .journal import Journal, Record, Status
 from .orders import OrderLine
 
-__all__ = ["BatchPlan", "BatchResult", "BatchRun", "plan_batch", "record_of"]
+__all__ = ["BatchPlan", "BatchResult", "BatchRun", "InvoiceKey", "plan_batch", "record_of"]
 
 logger = logging.getLogger("fgo_async.cli")
 
 # Loop turns a stop waits for the queued calls to fail before abandoning the rest.
 _SETTLE_STEPS = 20
+
+
+#: What identifies an invoice in the results file: its company, series and number.
+InvoiceKey = tuple[str, str, str]
 
 
 @attrs.frozen(kw_only=True)
@@ -47,6 +59,8 @@ class BatchPlan:
     skipped: int
     #: Orders whose outcome is unknown and that this run leaves alone: reconcile them.
     unknown: Sequence[Record]
+    #: The invoices recorded as issued by earlier runs, each with its order's key.
+    owners: Mapping[InvoiceKey, str] = attrs.field(factory=dict)
 
     @property
     def companies(self) -> list[str]:
@@ -74,47 +88,134 @@ def plan_batch(
             to_send.append(order)  # the vendor refuses a second invoice for its IdExtern
         else:
             unknown.append(record)
-    return BatchPlan(to_send=to_send, skipped=skipped, unknown=unknown)
+    owners = {
+        (r.cod_unic, r.series, r.number): r.key
+        for r in previous.values()
+        if r.status is Status.ISSUED and r.series is not None and r.number is not None
+    }
+    return BatchPlan(to_send=to_send, skipped=skipped, unknown=unknown, owners=owners)
 
 
 def _record(order: OrderLine, **fields: Any) -> Record:
     return Record(line=order.line, key=order.key, cod_unic=order.cod_unic, **fields)
 
 
-def record_of(order: OrderLine, outcome: IssuedInvoice | BaseException) -> Record | None:
-    """The record of an order's outcome; None for a call that was never sent (closed)."""
-    if isinstance(outcome, IssuedInvoice):
-        return _record(
+def _unknown(order: OrderLine, error: str, message: str, note: str) -> Record:
+    return _record(
+        order,
+        status=Status.UNKNOWN,
+        error=error,
+        message=message,
+        note=note,
+        outcome_known=False,
+        exit_status=int(ExitStatus.UNKNOWN),
+    )
+
+
+def _found(
+    order: OrderLine,
+    ref: InvoiceRef,
+    owners: Mapping[InvoiceKey, str],
+    *,
+    error: str,
+    said: str,
+    note: str,
+    link: str | None = None,
+) -> Record:
+    """An invoice found rather than made: this order's, unless another order recorded it."""
+    owner = owners.get((order.cod_unic, ref.series, ref.number))
+    if owner is not None and owner != order.key:
+        # Two orders alike (same customer, lines and day) without an IdExtern: the vendor's
+        # identical-invoice check named the other order's invoice, not one made for this one.
+        return _unknown(
             order,
-            status=Status.ISSUED,
-            series=outcome.series,
-            number=outcome.number,
-            link=outcome.link,
+            error,
+            said,
+            f"the vendor named {ref.series}-{ref.number}, which is the invoice of order "
+            f"{owner}: this order may not be issued; look for it in FGO",
         )
+    return _record(
+        order, status=Status.ISSUED, series=ref.series, number=ref.number, link=link, note=note
+    )
+
+
+def record_of(
+    order: OrderLine,
+    outcome: IssuedInvoice | BaseException,
+    owners: Mapping[InvoiceKey, str] | None = None,
+) -> Record | None:
+    """The record of an order's outcome; None for a call that was never sent (closed).
+
+    ``owners`` maps the invoices already recorded as issued to their order's key: an invoice
+    the vendor found (not made) that belongs to another order is not this order's.
+    """
+    owners = owners or {}
     if isinstance(outcome, FgoClosedError):
         return None
-    if (
-        isinstance(outcome, FgoDuplicateError)
-        and isinstance(outcome.existing, InvoiceRef)
-        and order.invoice.can_deduplicate
-    ):
-        # The vendor knows this IdExtern: an earlier run issued it and lost the reply.
-        return _record(
+    if isinstance(outcome, IssuedInvoice):
+        if not outcome.deduplicated:
+            return _record(
+                order,
+                status=Status.ISSUED,
+                series=outcome.series,
+                number=outcome.number,
+                link=outcome.link,
+            )
+        found = "found, not made: an earlier attempt issued it and lost the reply"
+        return _found(
             order,
-            status=Status.ISSUED,
-            series=outcome.existing.series,
-            number=outcome.existing.number,
-            note=f"already issued: the vendor refused a repeat of IdExtern {order.key}",
+            outcome.ref,
+            owners,
+            error="IssuedInvoice",
+            said=found,
+            note=f"{found}; the vendor's duplicate check named it",
+            link=outcome.link,
         )
-    known = getattr(outcome, "outcome_known", True)
-    message = outcome.message if isinstance(outcome, FgoError) else str(outcome)
+    if isinstance(outcome, FgoDuplicateError):
+        return _duplicate(order, outcome, owners)
+    if not isinstance(outcome, FgoError):
+        # Not the library's verdict: the call may have been sent when it happened.
+        logger.debug("order %s: unexpected error", order.key, exc_info=outcome)
+        return _unknown(
+            order,
+            type(outcome).__name__,
+            str(outcome),
+            "an unexpected error, perhaps after the call was sent: the vendor may have issued "
+            "it; reconcile it (and please report the error)",
+        )
+    known = outcome.outcome_known
     return _record(
         order,
         status=Status.FAILED if known else Status.UNKNOWN,
         error=type(outcome).__name__,
-        message=message,
+        message=outcome.message,
         outcome_known=known,
         exit_status=int(exit_status_of(outcome) if known else ExitStatus.UNKNOWN),
+    )
+
+
+def _duplicate(
+    order: OrderLine, refusal: FgoDuplicateError, owners: Mapping[InvoiceKey, str]
+) -> Record:
+    # A refused duplicate means the invoice exists (an earlier run issued it and its record
+    # was lost, or its reply was): never "failed", which a rerun would issue again.
+    external_id = order.invoice.external_id
+    repeat = f"a repeat of IdExtern {external_id}" if external_id else "an identical invoice"
+    said = f"the vendor refused {repeat}: {refusal.message}"
+    if refusal.existing is None:
+        return _unknown(
+            order,
+            type(refusal).__name__,
+            refusal.message,
+            f"{said}; it did not say which invoice: find it in FGO",
+        )
+    return _found(
+        order,
+        refusal.existing,
+        owners,
+        error=type(refusal).__name__,
+        said=refusal.message,
+        note=f"already issued by an earlier attempt; {said}",
     )
 
 
@@ -127,6 +228,8 @@ class BatchResult:
     #: Orders not sent because the run was stopped: a rerun sends them.
     not_sent: int = 0
     interrupted: bool = False
+    #: The signal that stopped the run first (SIGINT, SIGTERM), if one did.
+    stop_signal: signal.Signals | None = None
 
     def count(self, status: Status) -> int:
         """Records of this run with ``status``."""
@@ -139,9 +242,9 @@ class BatchResult:
 
     @property
     def exit_status(self) -> ExitStatus:
-        """130 when interrupted; else the highest status of the orders, 0 when all issued."""
+        """130 when interrupted (143 by SIGTERM); else the orders' highest, 0 when all issued."""
         if self.interrupted:
-            return ExitStatus.INTERRUPTED
+            return ExitStatus.stopped_by(self.stop_signal or signal.SIGINT)
         worst = ExitStatus.UNKNOWN if self.unknown else ExitStatus.OK
         for record in self.records:
             if record.exit_status is not None:
@@ -174,6 +277,7 @@ class BatchRun:
         self.on_record = on_record
         self.on_not_sent = on_not_sent
         self.result = BatchResult(plan=plan)
+        self._owners: dict[InvoiceKey, str] = dict(plan.owners)
         self._pending: dict[int, OrderLine] = {id(o): o for o in plan.to_send}
         self._task: asyncio.Future[list[None]] | None = None
         self._closing: asyncio.Task[None] | None = None
@@ -216,7 +320,7 @@ class BatchRun:
 
     def _arrived(self, order: OrderLine, outcome: IssuedInvoice | BaseException) -> None:
         self._pending.pop(id(order), None)
-        record = record_of(order, outcome)
+        record = record_of(order, outcome, self._owners)
         if record is None:
             self.result.not_sent += 1
             if self.on_not_sent is not None:
@@ -235,12 +339,19 @@ class BatchRun:
             self.stop()
             return
         self.result.records.append(record)
+        if record.status is Status.ISSUED and record.series and record.number:
+            self._owners[record.cod_unic, record.series, record.number] = record.key
         if self.on_record is not None:
             self.on_record(record)
 
-    def stop(self) -> bool:
-        """Stop: first let the calls in flight finish (True), then abandon them (False)."""
+    def stop(self, signum: signal.Signals | None = None) -> bool:
+        """Stop: first let the calls in flight finish (True), then abandon them (False).
+
+        ``signum`` is the signal that asks it (Ctrl-C's SIGINT, SIGTERM), if one does: the first
+        one decides the exit status.
+        """
         self.result.interrupted = True
+        self.result.stop_signal = self.result.stop_signal or signum
         if self._closing is None:
             self._closing = asyncio.ensure_future(self.scheduler.aclose(drain=False))
             return True

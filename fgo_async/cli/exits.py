@@ -9,7 +9,11 @@
 5      the vendor could not be reached, or the call could not be sent: nothing was done
 6      the outcome is unknown: the vendor may have done it; reconcile before trying again
 130    interrupted (Ctrl-C)
+143    stopped by SIGTERM (a process manager, a container stop, ``timeout``)
 =====  =====================================================================================
+
+``fgo batch`` stops alike on Ctrl-C and on SIGTERM: the calls in flight finish and are recorded,
+the queued ones are not sent; a second Ctrl-C or SIGTERM abandons the calls in flight.
 
 ``fgo batch`` exits with the highest status among its lines (0 when every line is issued).
 """
@@ -17,6 +21,7 @@
 from __future__ import annotations
 
 import enum
+import signal
 
 from ..errors import (
     FgoApiError,
@@ -47,6 +52,12 @@ class ExitStatus(enum.IntEnum):
     UNREACHABLE = 5
     UNKNOWN = 6
     INTERRUPTED = 130
+    TERMINATED = 143
+
+    @classmethod
+    def stopped_by(cls, signum: int) -> ExitStatus:
+        """The status of a process stopped by signal ``signum``: 130 for SIGINT, 143 for SIGTERM."""
+        return cls.TERMINATED if signum == signal.SIGTERM else cls.INTERRUPTED
 
 
 class CliError(Exception):

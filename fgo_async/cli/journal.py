@@ -13,8 +13,9 @@
 issued, a rerun tries again) or ``unknown`` (the reply was lost: the invoice may exist; a rerun
 leaves it alone until it is reconciled). A line's latest record is the one that counts. Each
 record is written with one ``write``, flushed and synced before the next call's outcome, so a
-crash loses at most the record being written; a results file whose last line was cut short is
-refused rather than guessed at, since that line may have said "issued".
+crash loses at most the record being written. A complete last record whose newline was lost gets
+its newline before the next run appends; a last line cut short mid-record is refused rather than
+guessed at, since that line may have said "issued".
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ import attrs
 from .exits import CliError
 
 __all__ = ["Journal", "Record", "Status", "read_results", "records"]
+
+#: Bytes read at a time, from the end, to find the results file's last line.
+_TAIL_BLOCK = 4096
 
 
 class Status(str, enum.Enum):
@@ -137,6 +141,7 @@ class Journal:
             raise CliError(
                 f"another fgo batch is writing {self.path}; wait for it to end"
             ) from None
+        self._end_last_line()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -146,10 +151,45 @@ class Journal:
 
     def append(self, record: Record) -> None:
         """Write ``record`` and push it to the disk."""
+        self._write(record.to_json() + "\n")
+
+    def _write(self, text: str) -> None:
         assert self._file is not None, "use the journal in a with block"
-        self._file.write(record.to_json() + "\n")
+        self._file.write(text)
         self._file.flush()
         os.fsync(self._file.fileno())
+
+    def _end_last_line(self) -> None:
+        # A run killed between a record and its newline leaves a complete last record without
+        # one: the next record would be glued to it, and the file refused after. A last line
+        # cut mid-record is left as it is, for read_results to refuse.
+        last = _unended_last_line(self.path)
+        if last is None:
+            return
+        try:
+            Record.from_json(last)
+        except ValueError:
+            return
+        self._write("\n")
+
+
+def _unended_last_line(path: Path) -> str | None:
+    """The file's last line when no newline ends it; None when one does or the file is empty."""
+    with path.open("rb") as file:
+        end = file.seek(0, os.SEEK_END)
+        if end == 0:
+            return None
+        file.seek(end - 1)
+        if file.read(1) == b"\n":
+            return None
+        # Read back in blocks to the previous newline: the file holds a whole batch's records.
+        tail, position = b"", end
+        while position > 0 and b"\n" not in tail:
+            step = min(_TAIL_BLOCK, position)
+            position -= step
+            file.seek(position)
+            tail = file.read(step) + tail
+    return tail.rpartition(b"\n")[2].decode("utf-8", errors="replace")
 
 
 def _lock(file: IO[str]) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from fgo_async import FgoClient, InvoiceRef, IssuedInvoice
 from fgo_async.cli.batch import plan_batch, record_of
 from fgo_async.cli.journal import Journal, Record, Status, read_results, records
-from fgo_async.cli.orders import parse_orders
+from fgo_async.cli.orders import OrderLine, parse_orders
 from fgo_async.errors import (
     CallIdentity,
     FgoApiError,
@@ -27,7 +28,7 @@ from fgo_async.errors import (
 )
 from fgo_async.simulator import FgoSimulator, FixedLatency
 from fgo_async.testing import TEST_COMPANY
-from tests.cli.conftest import Fgo, invoice, write_lines
+from tests.cli.conftest import INVOICE, Fgo, invoice, write_lines
 
 pytestmark = pytest.mark.usefixtures("virtual_clock")
 
@@ -97,9 +98,77 @@ def test_each_outcome_has_its_record() -> None:
     assert (unknown.status, unknown.exit_status, unknown.outcome_known) == (
         Status.UNKNOWN, 6, False
     )  # fmt: skip
-    bug = record_of(order, RuntimeError("bug"))
+
+
+def test_an_exception_that_is_not_the_librarys_is_an_unknown_outcome() -> None:
+    # It may come after the call was sent: "failed" would have a rerun issue a second invoice.
+    [order] = parse_orders([json.dumps(invoice())], default_company=TEST_COMPANY)
+    bug = record_of(order, RuntimeError("the reply decoder broke"))
     assert bug is not None
-    assert bug.exit_status == 1
+    assert (bug.status, bug.error, bug.message, bug.outcome_known, bug.exit_status) == (
+        Status.UNKNOWN, "RuntimeError", "the reply decoder broke", False, 6
+    )  # fmt: skip
+    assert plan_batch([order], {order.identity: bug}).to_send == []
+
+
+def _keyless_and_keyed() -> list[OrderLine]:
+    rows = [invoice(), invoice(external_id="O-2"), invoice(external_id="O-3", check_duplicate=True)]
+    return parse_orders([json.dumps(row) for row in rows], default_company=TEST_COMPANY)
+
+
+def test_a_refused_duplicate_is_an_invoice_found_never_a_failure() -> None:
+    said = "Un document identic a fost trimis recent: Factura a fost deja emisa: seria BV numarul 7"
+    named = FgoDuplicateError(said, existing=InvoiceRef(series="BV", number="7"), status=409)
+    for order in _keyless_and_keyed():
+        found = record_of(order, named)
+        assert found is not None
+        assert (found.status, found.series, found.number) == (Status.ISSUED, "BV", "7")
+        assert found.note is not None
+        assert found.note.startswith("already issued by an earlier attempt")
+        assert said in found.note  # what the vendor said, for the person who checks
+        assert plan_batch([order], {order.identity: found}).skipped == 1
+
+    unnamed = FgoDuplicateError("an identical invoice was just issued (HTTP 409)", status=409)
+    for order in _keyless_and_keyed():
+        exists = record_of(order, unnamed)
+        assert exists is not None
+        assert (exists.status, exists.error, exists.exit_status) == (
+            Status.UNKNOWN, "FgoDuplicateError", 6
+        )  # fmt: skip
+        assert exists.note is not None
+        assert "did not say which invoice" in exists.note
+        assert plan_batch([order], {order.identity: exists}).to_send == []
+
+
+def test_an_invoice_found_by_the_vendors_duplicate_check_is_recorded_as_found() -> None:
+    [order, *_] = _keyless_and_keyed()
+    found = record_of(order, IssuedInvoice(series="BV", number="9", deduplicated=True))
+    assert found is not None
+    assert (found.status, found.number) == (Status.ISSUED, "9")
+    assert found.note is not None
+    assert found.note.startswith("found, not made")
+    made = record_of(order, IssuedInvoice(series="BV", number="10"))
+    assert made is not None
+    assert made.note is None
+
+
+def test_an_invoice_found_that_is_another_orders_is_not_this_ones() -> None:
+    first, second, _ = _keyless_and_keyed()
+    owners = {(TEST_COMPANY, "BV", "7"): first.key}
+    named = FgoDuplicateError("deja emisa", existing=InvoiceRef(series="BV", number="7"))
+    assert record_of(first, named, owners) is not None
+    other = record_of(second, named, owners)
+    assert other is not None
+    assert (other.status, other.exit_status) == (Status.UNKNOWN, 6)
+    assert other.note is not None
+    assert "BV-7, which is the invoice of order #1" in other.note
+    lost = record_of(second, IssuedInvoice(series="BV", number="7", deduplicated=True), owners)
+    assert lost is not None
+    assert lost.status is Status.UNKNOWN
+    # A new invoice may reuse the number of a deleted one: only found invoices are checked.
+    reused = record_of(second, IssuedInvoice(series="BV", number="7"), owners)
+    assert reused is not None
+    assert reused.status is Status.ISSUED
 
 
 def test_a_file_that_cannot_be_read_is_refused_whole() -> None:
@@ -149,6 +218,27 @@ def test_a_results_file_cut_short_is_refused(tmp_path: Path) -> None:
     path.write_text('{"line": 1}\n' + good.to_json() + "\n", encoding="utf-8")
     with pytest.raises(CliError, match=r"line 1 .* cannot be read"):
         read_results(path)
+
+
+def test_a_last_record_without_its_newline_gets_it_before_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    first = Record(line=1, key="O-1", cod_unic=TEST_COMPANY, status="issued", number="1")
+    last = Record(line=2, key="Ș-2", cod_unic=TEST_COMPANY, status="issued", number="2")
+    path.write_text(first.to_json() + "\n" + last.to_json(), encoding="utf-8")  # a torn write
+    with Journal(path) as journal:
+        journal.append(Record(line=3, key="O-3", cod_unic=TEST_COMPANY, status="issued"))
+    assert [r.key for r in records(path)] == ["O-1", "Ș-2", "O-3"]
+    assert path.read_text(encoding="utf-8").endswith("}\n")
+    with Journal(path):
+        pass  # a file that ends well is left as it is
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 3
+
+    # A line cut mid-record may have said "issued": left for read_results to refuse.
+    cut = first.to_json() + "\n" + last.to_json()[:30]
+    path.write_text(cut, encoding="utf-8")
+    with Journal(path):
+        pass
+    assert path.read_text(encoding="utf-8") == cut
 
 
 def test_one_batch_at_a_time_per_results_file(tmp_path: Path) -> None:
@@ -335,6 +425,73 @@ async def test_a_second_ctrl_c_abandons_the_call_in_flight_as_unknown(
     assert issued_ids(fgo_simulator) == {"O-1": 1, "O-2": 1, "O-3": 1, None: 1}
 
 
+class Terminated(Exception):
+    """SIGTERM arrived where fgo does not handle it (it would have killed fgo)."""
+
+
+@pytest.fixture
+def sigterm_is_caught() -> Iterator[None]:
+    """A SIGTERM that fgo leaves unhandled fails the test instead of killing pytest."""
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.usefixtures("sigterm_is_caught")
+async def test_sigterm_stops_like_ctrl_c_with_status_143(
+    fgo: Fgo,
+    fgo_simulator: FgoSimulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fgo_simulator.latency = {"factura/emitere": FixedLatency(1.5)}
+    path = write_lines(tmp_path / "orders.jsonl", [*orders(5), invoice(series="CJ")])
+    out = tmp_path / "results.jsonl"
+    # Calls start at 0, 1.5, 3...: at 2.0 the first is recorded and the second is in flight.
+    asyncio.get_running_loop().call_later(2.0, os.kill, os.getpid(), signal.SIGTERM)
+    assert await fgo("batch", str(path), "--out", str(out)) == 143
+    captured = capsys.readouterr()
+    assert "SIGTERM received; stopping: letting the calls in flight finish" in captured.err
+    assert "interrupted: 4 not sent; run the same command again" in captured.out
+    written = list(records(out))
+    assert [(r.key, r.status) for r in written] == [("O-1", Status.ISSUED), ("O-2", Status.ISSUED)]
+    assert issued_ids(fgo_simulator) == {"O-1": 1, "O-2": 1}
+
+    fgo_simulator.latency = None
+    assert await fgo("batch", str(path), "--out", str(out)) == 0
+    assert issued_ids(fgo_simulator) == {**{f"O-{n}": 1 for n in range(1, 6)}, None: 1}
+    capsys.readouterr()
+
+
+@pytest.mark.usefixtures("sigterm_is_caught")
+@pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_a_second_stop_signal_after_sigterm_abandons_the_call_in_flight(
+    fgo: Fgo,
+    fgo_simulator: FgoSimulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    second: signal.Signals,
+) -> None:
+    fgo_simulator.latency = {"factura/emitere": FixedLatency(5.0)}
+    path = write_lines(tmp_path / "orders.jsonl", [invoice(), *orders(2)])
+    out = tmp_path / "results.jsonl"
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.5, os.kill, os.getpid(), signal.SIGTERM)
+    loop.call_later(0.6, os.kill, os.getpid(), second)
+    assert await fgo("batch", str(path), "--out", str(out)) == 143  # the first signal's
+    [abandoned] = records(out)
+    assert (abandoned.key, abandoned.status, abandoned.error) == (
+        "#1", Status.UNKNOWN, "Interrupted"
+    )  # fmt: skip
+    capsys.readouterr()
+    await asyncio.sleep(10)  # the simulator finishes the abandoned call all the same
+    assert issued_ids(fgo_simulator) == {None: 1}
+
+
 async def test_a_lost_reply_without_the_duplicate_check_stays_unknown(
     fgo: Fgo, fgo_simulator: FgoSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -348,6 +505,109 @@ async def test_a_lost_reply_without_the_duplicate_check_stays_unknown(
     assert len(list(records(out))) == 1  # not sent again: the vendor could not tell a repeat
     assert issued_ids(fgo_simulator) == {"O-1": 1}
     capsys.readouterr()
+
+
+async def test_an_unexpected_error_after_the_call_was_sent_is_never_issued_again(
+    fgo: Fgo,
+    fgo_simulator: FgoSimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    issue = FgoClient.issue_invoice
+
+    async def issue_then_break(client: FgoClient, invoice: Any) -> IssuedInvoice:
+        await issue(client, invoice)  # the vendor issued it...
+        raise RuntimeError("the reply decoder broke")  # ...and a bug lost the reply
+
+    monkeypatch.setattr(FgoClient, "issue_invoice", issue_then_break)
+    path = write_lines(tmp_path / "orders.jsonl", [invoice(), invoice(external_id="O-2")])
+    out = tmp_path / "results.jsonl"
+    assert await fgo("batch", str(path), "--out", str(out)) == 6
+    written = list(records(out))
+    assert [(r.status, r.error) for r in written] == [(Status.UNKNOWN, "RuntimeError")] * 2
+    assert "0 issued, 0 failed, 2 outcome unknown" in capsys.readouterr().out
+
+    monkeypatch.setattr(FgoClient, "issue_invoice", issue)
+    await asyncio.sleep(30)  # past the vendor's identical-invoice window
+    assert await fgo("batch", str(path), "--out", str(out)) == 6
+    assert issued_ids(fgo_simulator) == {None: 1, "O-2": 1}  # not issued a second time
+    capsys.readouterr()
+
+
+async def test_a_keyless_order_whose_record_was_lost_is_found_not_issued_again(
+    fgo: Fgo, fgo_simulator: FgoSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No IdExtern (or no duplicate check): only the vendor's HTTP 409 for an identical
+    # invoice sent again right after the first tells the rerun that the invoice exists.
+    other_lines = [{**INVOICE["lines"][0], "quantity": 3}]
+    path = write_lines(
+        tmp_path / "orders.jsonl", [invoice(), invoice(external_id="O-2", lines=other_lines)]
+    )
+    out = tmp_path / "results.jsonl"
+    assert await fgo("batch", str(path), "--out", str(out)) == 0
+    made = {r.key: r.number for r in records(out)}
+    assert made == {"#1": "001", "O-2": "002"}
+    out.write_text("", encoding="utf-8")  # killed after the calls, before their records
+
+    assert await fgo("batch", str(path), "--out", str(out)) == 0
+    assert "2 issued, 0 failed, 0 outcome unknown" in capsys.readouterr().out
+    found = read_results(out)
+    assert {k: r.number for (_, k), r in found.items()} == made
+    for record in found.values():
+        assert record.note is not None
+        assert record.note.startswith("already issued by an earlier attempt")
+        assert "Un document identic a fost trimis recent" in record.note
+
+    await asyncio.sleep(30)  # past the vendor's identical-invoice window
+    calls = len(fgo_simulator.calls)
+    assert await fgo("batch", str(path), "--out", str(out)) == 0
+    assert len(fgo_simulator.calls) == calls
+    assert issued_ids(fgo_simulator) == {None: 1, "O-2": 1}
+    capsys.readouterr()
+
+
+async def test_two_orders_alike_without_a_key_the_second_is_not_taken_for_the_first(
+    fgo: Fgo, fgo_simulator: FgoSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "orders.jsonl", [invoice(), invoice()])
+    out = tmp_path / "results.jsonl"
+    assert await fgo("batch", str(path), "--out", str(out)) == 6
+    first, second = records(out)
+    assert (first.status, first.number) == (Status.ISSUED, "001")
+    assert (second.key, second.status, second.error) == ("#2", Status.UNKNOWN, "FgoDuplicateError")
+    assert second.note is not None
+    assert "which is the invoice of order #1" in second.note
+    assert issued_ids(fgo_simulator) == {None: 1}
+    capsys.readouterr()
+
+
+async def test_a_torn_newline_does_not_spoil_the_results_file(
+    fgo: Fgo, fgo_simulator: FgoSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "orders.jsonl", orders(1))
+    out = tmp_path / "results.jsonl"
+    assert await fgo("batch", str(path), "--out", str(out)) == 0
+    out.write_text(out.read_text(encoding="utf-8").rstrip("\n"), encoding="utf-8")  # killed
+
+    write_lines(path, orders(3))
+    assert await fgo("batch", str(path), "--out", str(out)) == 0
+    assert "2 issued, 0 failed, 0 outcome unknown, 1 already issued before" in (
+        capsys.readouterr().out
+    )
+    assert await fgo("batch", str(path), "--out", str(out)) == 0  # the run after reads it
+    assert "0 issued, 0 failed, 0 outcome unknown, 3 already issued before" in (
+        capsys.readouterr().out
+    )
+    assert [r.key for r in records(out)] == ["O-1", "O-2", "O-3"]
+    assert issued_ids(fgo_simulator) == {"O-1": 1, "O-2": 1, "O-3": 1}
+
+    # A last record cut mid-way is refused, and the file left untouched.
+    cut = out.read_text(encoding="utf-8")[:-20]
+    out.write_text(cut, encoding="utf-8")
+    assert await fgo("batch", str(path), "--out", str(out)) == 2
+    assert "line 3 of" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == cut
 
 
 async def test_a_results_file_that_cannot_be_written_stops_the_batch(

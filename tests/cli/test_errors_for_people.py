@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from fgo_async.cli import app
+from fgo_async.cli import app, exits
 from fgo_async.cli.exits import ExitStatus, describe, exit_status_of
 from fgo_async.errors import (
     CallIdentity,
@@ -175,3 +176,15 @@ def test_main_reports_bad_simulator_options(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit) as raised:
         app.main(["--version"])
     assert raised.value.code == 0
+
+
+def test_every_exit_status_is_documented() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Exit statuses", 1)[1].split("\n## ", 1)[0]
+    in_readme = {int(n) for n in re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)}
+    in_module = {int(n) for n in re.findall(r"^(\d+) {2,}\S", exits.__doc__ or "", re.MULTILINE)}
+    epilog = app.build_parser().epilog or ""
+    in_help = {int(n) for n in re.findall(r"\b(\d+) [a-z]", epilog)}
+    statuses = {int(s) for s in ExitStatus}
+    assert 143 in statuses
+    assert in_readme == in_module == in_help == statuses

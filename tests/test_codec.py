@@ -273,7 +273,7 @@ REQUESTS: dict[type[Any], tuple[Any, dict[str, Any]]] = {
             "DataScadenta": "2025-08-31",
             "Text": "Delegat: Ion",
             "Explicatii": "Comanda 1042",
-            "TvaIncasare": False,
+            "TvaLaIncasare": False,
             "VerificareDuplicat": True,
             "ValideazaCodUnicRo": True,
             "IdExtern": "1042",
@@ -386,6 +386,27 @@ def test_false_is_sent_not_dropped() -> None:
     assert wire["Client"]["PlatitorTVA"] is False
 
 
+@pytest.mark.parametrize("value", [True, False])
+def test_vat_on_collection_goes_out_under_its_v7_name(value: bool) -> None:
+    # The v3.2 name "TvaIncasare" may be ignored by the vendor: only the v7.0 name is sent.
+    wire = codec.to_wire(invoice(vat_on_collection=value))
+    assert wire["TvaLaIncasare"] is value
+    assert "TvaIncasare" not in wire
+    body, _ = codec.encode_body(wire, "json")
+    assert json.loads(body)["TvaLaIncasare"] is value
+    assert b"TvaIncasare" not in body
+    form, _ = codec.encode_body(wire, "form")
+    assert ("TvaLaIncasare", str(value).lower()) in urllib.parse.parse_qsl(form.decode())
+    assert b"TvaIncasare" not in form
+
+
+def test_vat_on_collection_is_read_back_under_either_name() -> None:
+    wire = codec.to_wire(invoice(vat_on_collection=True))
+    old = {("TvaIncasare" if key == "TvaLaIncasare" else key): v for key, v in wire.items()}
+    assert codec.from_wire(old, Invoice).vat_on_collection is True
+    assert codec.from_wire(wire, Invoice) == invoice(vat_on_collection=True)
+
+
 def test_customer_type_goes_out_as_its_code() -> None:
     wire = codec.to_wire(company())
     assert type(wire["Tip"]) is str  # the plain code, not the enum member
@@ -411,7 +432,8 @@ def test_form_encoding_uses_bracket_keys() -> None:
     assert fields["Client[Tip]"] == "PJ"
     assert fields["Client[IdExtern]"] == "77"
     assert fields["Client[PlatitorTVA]"] == "true"
-    assert fields["TvaIncasare"] == "false"
+    assert fields["TvaLaIncasare"] == "false"
+    assert "TvaIncasare" not in fields
     assert fields["VerificareDuplicat"] == "true"
     assert fields["Continut[0][Denumire]"] == "Carte"
     assert fields["Continut[0][NrProduse]"] == "2.500"

@@ -133,7 +133,10 @@ class Invoice:
     due_date: datetime.date | None = attrs.field(default=None, metadata=wire("DataScadenta"))
     text: str | None = attrs.field(default=None, metadata=wire("Text"))
     explanations: str | None = attrs.field(default=None, metadata=wire("Explicatii"))
-    vat_on_collection: bool | None = attrs.field(default=None, metadata=wire("TvaIncasare"))
+    # v7.0 renamed it; v3.2's "TvaIncasare" is still read back, never sent.
+    vat_on_collection: bool | None = attrs.field(
+        default=None, metadata=wire("TvaLaIncasare", "TvaIncasare")
+    )
     check_duplicate: bool | None = attrs.field(default=None, metadata=wire("VerificareDuplicat"))
     validate_tax_id: bool | None = attrs.field(default=None, metadata=wire("ValideazaCodUnicRo"))
     external_id: str | None = attrs.field(default=None, metadata=wire("IdExtern"))

@@ -44,6 +44,7 @@ from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .models import CustomerType
+from .models._checks import MAX_EXPONENT, describe
 from .models._fields import (
     ALIASES_KEY,
     FLATTEN_KEY,
@@ -91,8 +92,6 @@ MAX_DEPTH = 32
 MAX_LIST_ITEMS = 10_000
 #: The longest number read, in characters, whether a JSON number or a number written as text.
 MAX_NUMBER_LENGTH = 64
-#: The largest power of ten a number read may reach, either way (``1E+99``, ``1E-99``).
-MAX_EXPONENT = 99
 #: Integers read stay below 2**212 (64 digits), so that their text and arithmetic stay cheap.
 _MAX_INT_BITS = 212
 #: Longer than any date and time the vendor writes ("2025-08-01T10:00:00.000000+03:00").
@@ -141,29 +140,13 @@ def format_decimal(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _shown(value: Any) -> str:
-    """A short description of a reply value for an error message: never a huge ``repr``."""
-    if isinstance(value, str):
-        if len(value) <= 40:
-            return repr(value)
-        return f"{value[:40]!r}... ({len(value)} characters)"
-    if value is None or isinstance(value, (bool, datetime.date)):
-        return repr(value)
-    if isinstance(value, int):
-        return repr(value) if value.bit_length() <= 128 else "a very large integer"
-    if isinstance(value, (Decimal, float)):
-        text = str(value)
-        return text if len(text) <= 40 else f"{text[:40]}... (a number)"
-    return f"a {type(value).__name__}"
-
-
 def _bounded(number: Decimal, value: Any) -> Decimal:
     """``number`` when it is finite and within the bounds that keep arithmetic on it cheap."""
     if not number.is_finite():
-        raise ValueError(f"{_shown(value)} is not a finite number")
+        raise ValueError(f"{describe(value)} is not a finite number")
     digits, exponent = len(number.as_tuple().digits), number.adjusted()
     if digits > MAX_NUMBER_LENGTH or not -MAX_EXPONENT <= exponent <= MAX_EXPONENT:
-        raise ValueError(f"{_shown(value)} is too large or too precise to be a number here")
+        raise ValueError(f"{describe(value)} is too large or too precise to be a number here")
     return number
 
 
@@ -174,23 +157,23 @@ def _decimal_from_reply(value: Any, _: Any = None) -> Decimal:
         raise ValueError(f"{value!r} is not a number")
     if isinstance(value, int):
         if value.bit_length() > _MAX_INT_BITS:
-            raise ValueError(f"{_shown(value)} is too large to be a number here")
+            raise ValueError(f"{describe(value)} is too large to be a number here")
         return Decimal(value)
     if isinstance(value, float):
         # json.loads is told to give Decimals; a float only arrives from a caller's own dict.
         return _bounded(Decimal(repr(value)), value)
     if isinstance(value, str):
         if len(value) > MAX_NUMBER_LENGTH:
-            raise ValueError(f"{_shown(value)} is too long to be a number")
+            raise ValueError(f"{describe(value)} is too long to be a number")
         text = value.strip().replace(" ", "")
         if "," in text and "." not in text:
             text = text.replace(",", ".")  # "167,69": the Romanian decimal comma
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"{_shown(value)} is not a number") from None
+            raise ValueError(f"{describe(value)} is not a number") from None
         return _bounded(number, value)
-    raise ValueError(f"{_shown(value)} is not a number")
+    raise ValueError(f"{describe(value)} is not a number")
 
 
 def _percent_from_fraction(value: Any, _: Any = None) -> Decimal:
@@ -218,7 +201,7 @@ def _bool_from_reply(value: Any, _: Any = None) -> bool:
         return True
     if isinstance(value, str) and value.strip().lower() in {"false", "0", "nu", "no"}:
         return False
-    raise ValueError(f"{_shown(value)} is not a boolean")
+    raise ValueError(f"{describe(value)} is not a boolean")
 
 
 def _int_from_reply(value: Any, _: Any = None) -> int:
@@ -226,11 +209,11 @@ def _int_from_reply(value: Any, _: Any = None) -> int:
         raise ValueError(f"{value!r} is not an integer")
     if isinstance(value, int):
         if value.bit_length() > _MAX_INT_BITS:
-            raise ValueError(f"{_shown(value)} is too large to be an integer here")
+            raise ValueError(f"{describe(value)} is too large to be an integer here")
         return value
     number = _decimal_from_reply(value)
     if number != number.to_integral_value():
-        raise ValueError(f"{_shown(value)} is not an integer")
+        raise ValueError(f"{describe(value)} is not an integer")
     return int(number)
 
 
@@ -239,7 +222,7 @@ def _str_from_reply(value: Any, _: Any = None) -> str:
         return value
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         return format_decimal(_decimal_from_reply(value))
-    raise ValueError(f"{_shown(value)} is not text")
+    raise ValueError(f"{describe(value)} is not text")
 
 
 def _date_from_reply(value: Any, _: Any = None) -> datetime.date:
@@ -252,8 +235,8 @@ def _date_from_reply(value: Any, _: Any = None) -> datetime.date:
         try:
             return datetime.date.fromisoformat(value.strip()[:10])
         except ValueError:
-            raise ValueError(f"{_shown(value)} is not a date") from None
-    raise ValueError(f"{_shown(value)} is not a date")
+            raise ValueError(f"{describe(value)} is not a date") from None
+    raise ValueError(f"{describe(value)} is not a date")
 
 
 def _datetime_from_reply(value: Any, _: Any = None) -> datetime.datetime:
@@ -269,7 +252,7 @@ def _datetime_from_reply(value: Any, _: Any = None) -> datetime.datetime:
             return datetime.datetime.fromisoformat(text.replace(" ", "T", 1).rstrip("Z"))
         except ValueError:
             pass
-    raise ValueError(f"{_shown(value)} is not a date and time")
+    raise ValueError(f"{describe(value)} is not a date and time")
 
 
 def _enum_value(value: enum.Enum) -> Any:
@@ -372,7 +355,7 @@ def _structure_factory(conv: WireConverter) -> Callable[[Any], Callable[[Any, An
 
         def structure_tolerantly(data: Any, _: Any) -> Any:
             if not isinstance(data, Mapping):
-                raise ValueError(f"expected an object for {cls.__name__}, got {_shown(data)}")
+                raise ValueError(f"expected an object for {cls.__name__}, got {describe(data)}")
             # Absent, null and "" all mean "not given": the defaults of the model then apply.
             folded = {str(k).lower(): v for k, v in data.items() if v is not None and v != ""}
             for key, others in aliases:
@@ -408,7 +391,7 @@ def _item_tuple_factory(conv: WireConverter) -> Callable[[Any], Callable[[Any, A
             # Only a list is a list: a string would be walked character by character, and a
             # long one would hold the loop for as long.
             if not isinstance(data, (list, tuple)):
-                raise ValueError(f"expected a list of {item_type.__name__}, got {_shown(data)}")
+                raise ValueError(f"expected a list of {item_type.__name__}, got {describe(data)}")
             if len(data) > MAX_LIST_ITEMS:
                 raise ReplyTooComplex(
                     f"a list of {len(data)} items; at most {MAX_LIST_ITEMS} are read"
@@ -551,7 +534,10 @@ def flatten_form(value: Mapping[str, Any]) -> list[tuple[str, str]]:
             pairs.append((prefix, "true" if item else "false"))
         elif isinstance(item, Decimal):
             pairs.append((prefix, format_decimal(item)))
-        elif isinstance(item, (str, int)):
+        elif isinstance(item, str):
+            # The text itself: str() of a str enum would be "Color.RED", where JSON has "red".
+            pairs.append((prefix, str.__str__(item)))
+        elif isinstance(item, int):
             pairs.append((prefix, str(item)))
         else:
             raise TypeError(f"a {type(item).__name__} cannot be written to the wire")
@@ -604,7 +590,7 @@ def _decimal_token(text: str) -> Decimal:
     except InvalidOperation:  # an exponent beyond what a Decimal can hold at all
         number = Decimal("Infinity")
     if not (number.is_finite() and -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT):
-        raise ReplyTooComplex(f"{_shown(text)} is beyond 1E±{MAX_EXPONENT}")
+        raise ReplyTooComplex(f"{describe(text)} is beyond 1E±{MAX_EXPONENT}")
     return number
 
 
@@ -633,7 +619,7 @@ def _check_size_and_depth(raw: bytes) -> None:
     to nest deep, and the others are measured once their strings are cut out.
     """
     if len(raw) > MAX_REPLY_LENGTH:
-        raise ReplyTooComplex(f"a reply of {len(raw)} bytes; at most {MAX_REPLY_LENGTH} are read")
+        raise ReplyTooComplex(f"{len(raw)} bytes long; at most {MAX_REPLY_LENGTH} are read")
     if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
         return
     if b"\\" in raw:
@@ -642,4 +628,4 @@ def _check_size_and_depth(raw: bytes) -> None:
     steps = memoryview(outside.translate(_DEPTH_STEPS, _NOT_BRACKETS)).cast("b")
     depth = max(itertools.accumulate(steps), default=0)
     if depth > MAX_DEPTH:
-        raise ReplyTooComplex(f"a reply nested {depth} deep; at most {MAX_DEPTH} levels are read")
+        raise ReplyTooComplex(f"nested {depth} deep; at most {MAX_DEPTH} levels are read")

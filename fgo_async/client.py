@@ -57,7 +57,7 @@ from .protocol import DEFAULT_PATTERNS, FgoProtocol, ReplyPatterns, Request, par
 from .scheduling import Call, RetryPolicy, Scheduler
 from .signing import Credentials
 from .transport import DEFAULT_TIMEOUT, AiohttpTransport, Transport, check_base_url
-from .validation import ensure_valid
+from .validation import check_argument, ensure_valid
 
 __all__ = ["DEFAULT_NOMENCLATURE_TTL", "BatchProgress", "Environment", "FgoClient", "Pager"]
 
@@ -341,6 +341,7 @@ class FgoClient:
         :class:`BatchProgress` as each outcome arrives; an exception it raises is logged, not
         propagated, so that a broken progress display cannot lose an outcome.
         """
+        check_argument("invoices", invoices, Iterable)
         batch = list(invoices)
         outcomes: list[IssuedInvoice | Exception | None] = [None] * len(batch)
         done = 0
@@ -372,6 +373,7 @@ class FgoClient:
         (``check_duplicate=True`` with ``external_id``, or with series and number); otherwise
         it raises FgoOutcomeUnknownError, carrying what identifies the invoice.
         """
+        check_argument("invoice", invoice, Invoice)
         result: IssuedInvoice = await self._call(
             "factura/emitere", invoice, can_deduplicate=invoice.can_deduplicate
         )
@@ -379,26 +381,31 @@ class FgoClient:
 
     async def print_invoice(self, ref: InvoiceRef) -> InvoiceLink:
         """The PDF link of a document (``factura/print``)."""
+        check_argument("ref", ref, InvoiceRef)
         result: InvoiceLink = await self._call("factura/print", ref)
         return result
 
     async def delete_invoice(self, ref: InvoiceRef) -> Confirmation:
         """Delete a document (``factura/stergere``); the vendor allows it for the last one only."""
+        check_argument("ref", ref, InvoiceRef)
         result: Confirmation = await self._call("factura/stergere", ref)
         return result
 
     async def cancel_invoice(self, ref: InvoiceRef) -> Confirmation:
         """Cancel an invoice (``factura/anulare``)."""
+        check_argument("ref", ref, InvoiceRef)
         result: Confirmation = await self._call("factura/anulare", ref)
         return result
 
     async def invoice_status(self, ref: InvoiceRef) -> InvoiceStatus:
         """The value of an invoice, the amount paid and the payments (``factura/getstatus``)."""
+        check_argument("ref", ref, InvoiceRef)
         result: InvoiceStatus = await self._call("factura/getstatus", ref)
         return result
 
     async def add_payment(self, payment: Payment) -> PaymentReceipt:
         """Record a payment (``factura/incasare``). Never repeated after a lost reply."""
+        check_argument("payment", payment, Payment)
         result: PaymentReceipt = await self._call("factura/incasare", payment)
         return result
 
@@ -406,6 +413,8 @@ class FgoClient:
         self, invoice_ref: InvoiceRef, receipt_ref: ReceiptRef
     ) -> Confirmation:
         """Delete a recorded payment (``factura/stergereincasare``)."""
+        check_argument("invoice_ref", invoice_ref, InvoiceRef)
+        check_argument("receipt_ref", receipt_ref, ReceiptRef)
         deletion = PaymentDeletion(invoice=invoice_ref, receipt=receipt_ref)
         result: Confirmation = await self._call("factura/stergereincasare", deletion)
         return result
@@ -419,17 +428,21 @@ class FgoClient:
         issue_date: datetime.date | None = None,
     ) -> InvoiceLink:
         """Reverse (storno) an invoice; returns the reversal invoice. Never repeated blindly."""
+        check_argument("ref", ref, InvoiceRef)
         reversal = Reversal(invoice=ref, series=series, number=number, issue_date=issue_date)
         result: InvoiceLink = await self._call("factura/stornare", reversal)
         return result
 
     async def set_awb(self, ref: InvoiceRef, awb: str) -> Confirmation:
         """Attach a courier AWB number to an invoice (``factura/awb``)."""
+        check_argument("ref", ref, InvoiceRef)
+        check_argument("awb", awb, str)
         result: Confirmation = await self._call("factura/awb", AwbAssignment(invoice=ref, awb=awb))
         return result
 
     async def associated_invoices(self, ref: InvoiceRef) -> AssociatedInvoices:
         """The invoices issued from a proforma (``factura/listfacturiasociate``)."""
+        check_argument("ref", ref, InvoiceRef)
         result: AssociatedInvoices = await self._call("factura/listfacturiasociate", ref)
         return result
 
@@ -439,6 +452,8 @@ class FgoClient:
         self, *, page_size: int = DEFAULT_PAGE_SIZE, start_page: int = 1
     ) -> Pager[ArticlePage, Article]:
         """Every page of articles (``articol/list``, one call per 30 s), fetched as needed."""
+        check_argument("page_size", page_size, int, minimum=1)
+        check_argument("start_page", start_page, int, minimum=1)
 
         async def fetch(page: int) -> ArticlePage:
             result: ArticlePage = await self._call(
@@ -450,11 +465,13 @@ class FgoClient:
 
     async def article(self, code: str) -> Article:
         """One article by its code (``articol/get``)."""
+        check_argument("code", code, str)
         result: Article = await self._call("articol/get", ArticleQuery(code=code))
         return result
 
     async def articles_by_code(self, codes: Iterable[str]) -> Articles:
         """Up to 30 articles by their codes (``articol/getlist``, kept for older accounts)."""
+        check_argument("codes", codes, Iterable)
         result: Articles = await self._call("articol/getlist", ArticleCodes(codes=tuple(codes)))
         return result
 
@@ -462,6 +479,8 @@ class FgoClient:
         self, hours: int = 24, until_hours: int | None = None
     ) -> ChangedArticles:
         """Articles changed from ``hours`` ago until ``until_hours`` ago (one call per 30 min)."""
+        check_argument("hours", hours, int)
+        check_argument("until_hours", until_hours, int, optional=True)
         query = ChangedArticlesQuery(hours=hours, until_hours=until_hours)
         result: ChangedArticles = await self._call("articol/articolemodificate", query)
         return result
@@ -475,6 +494,8 @@ class FgoClient:
         self, *, page_size: int = DEFAULT_PAGE_SIZE, start_page: int = 1
     ) -> Pager[CustomerPage, CustomerRecord]:
         """Every page of saved customers (``client/list``), fetched as needed."""
+        check_argument("page_size", page_size, int, minimum=1)
+        check_argument("start_page", start_page, int, minimum=1)
 
         async def fetch(page: int) -> CustomerPage:
             result: CustomerPage = await self._call(
@@ -491,6 +512,8 @@ class FgoClient:
 
         Concurrent requests for the same nomenclator share one call.
         """
+        check_argument("name", name, str)
+        check_argument("county", county, str, optional=True)
         self._check_open()
         endpoint = nomenclature_endpoint(name)
         if name == "localitati" and not county:

@@ -4,7 +4,8 @@ Pure functions: :func:`check_cui`, :func:`check_cnp` and :func:`check_iban` answ
 each; :func:`find_problems` lists every problem of a request model (all the problems of one
 invoice together, each with its field path such as ``lines[2].unit_price`` and the vendor's name
 of the field); :func:`ensure_valid` raises :class:`~fgo_async.errors.FgoValidationError` for the
-errors and emits :class:`~fgo_async.errors.FgoValidationWarning` for what the vendor tolerates.
+errors and emits :class:`~fgo_async.errors.FgoValidationWarning` for what the vendor tolerates;
+:func:`check_argument` checks one plain argument of a client method.
 
 The kind of each value (a string, a Decimal, a date) is checked by the models themselves when
 they are built (:mod:`fgo_async.models._checks`); here it is checked again only so that a model
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
@@ -38,12 +39,13 @@ from .models import (
     ReceiptRef,
     Reversal,
 )
-from .models._checks import type_problems
+from .models._checks import describe, type_problems
 from .models._fields import FLATTEN_KEY, WIRE_KEY
 from .signing import flatten_diacritics
 
 __all__ = [
     "MAX_LENGTHS",
+    "check_argument",
     "check_cnp",
     "check_cui",
     "check_iban",
@@ -452,3 +454,44 @@ def ensure_valid(model: Any, *, stacklevel: int = 1) -> None:
         raise FgoValidationError(errors, model=type(model).__name__)
     for problem in problems:
         warnings.warn(FgoValidationWarning(problem), stacklevel=stacklevel + 1)
+
+
+def check_argument(
+    name: str,
+    value: object,
+    kind: type[Any] | tuple[type[Any], ...],
+    *,
+    optional: bool = False,
+    minimum: int | None = None,
+) -> None:
+    """Raise FgoValidationError naming the argument ``name`` when ``value`` is not a ``kind``.
+
+    For the plain arguments of the client's methods (``print_invoice(ref)``, ``article(code)``,
+    ``articles(page_size=...)``), checked before anything is built or queued. A bool is not an
+    int here, a string is not an ``Iterable`` of codes, ``None`` passes only when ``optional``,
+    and ``minimum`` bounds a number from below.
+
+    >>> check_argument("ref", "BV-1", InvoiceRef)
+    Traceback (most recent call last):
+    fgo_async.errors.FgoValidationError: invalid input: ref: must be an InvoiceRef, not 'BV-1'
+    """
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if value is None:
+        if optional:
+            return
+        _refuse_argument(name, "required", "is required")
+    wrong = (
+        not isinstance(value, kinds)
+        or (isinstance(value, bool) and bool not in kinds)
+        or (isinstance(value, (str, bytes)) and Iterable in kinds and str not in kinds)
+    )
+    if wrong:
+        names = " or ".join(k.__name__ for k in kinds)
+        article = "an" if names[0] in "AEIOU" else "a"
+        _refuse_argument(name, "type", f"must be {article} {names}, not {describe(value)}")
+    if minimum is not None and isinstance(value, int) and value < minimum:
+        _refuse_argument(name, "minimum", f"must be at least {minimum}, not {value}")
+
+
+def _refuse_argument(name: str, rule: str, message: str) -> NoReturn:
+    raise FgoValidationError([Problem(field=name, rule=rule, message=message)])

@@ -141,12 +141,15 @@ def format_decimal(value: Decimal) -> str:
 
 
 def _bounded(number: Decimal, value: Any) -> Decimal:
-    """``number`` when it is finite and within the bounds that keep arithmetic on it cheap."""
+    """``number`` when it is finite and within ``1E±99``, so that arithmetic on it stays cheap.
+
+    Many digits cost little (they are read and written in linear time); only a large exponent
+    turns into minutes when the number becomes an int or is written out.
+    """
     if not number.is_finite():
         raise ValueError(f"{describe(value)} is not a finite number")
-    digits, exponent = len(number.as_tuple().digits), number.adjusted()
-    if digits > MAX_NUMBER_LENGTH or not -MAX_EXPONENT <= exponent <= MAX_EXPONENT:
-        raise ValueError(f"{describe(value)} is too large or too precise to be a number here")
+    if not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+        raise ValueError(f"{describe(value)} is too large or too small to be a number here")
     return number
 
 
@@ -569,15 +572,19 @@ def loads_json(body: bytes | bytearray | str) -> Any:
     ``NaN`` or ``Infinity`` too. Each is a ``ValueError``, as is any text that is not JSON.
     """
     if isinstance(body, str):
-        raw = body.encode("utf-8", "surrogatepass")
+        text = body
+        _check_size_and_depth(body.encode("utf-8", "surrogatepass"))
     else:
         raw = body if isinstance(body, bytes) else bytes(body)
         encoding = json.detect_encoding(raw)
-        if not encoding.startswith("utf-8"):  # UTF-16 or 32: checked in UTF-8 all the same
-            raw = raw.decode(encoding, "surrogatepass").encode("utf-8", "surrogatepass")
-    _check_size_and_depth(raw)
+        if encoding.startswith("utf-8"):
+            _check_size_and_depth(raw)  # before decoding: a huge body is refused unread
+            text = raw.decode(encoding, "surrogatepass")
+        else:  # UTF-16 or 32: measured in UTF-8 all the same
+            text = raw.decode(encoding, "surrogatepass")
+            _check_size_and_depth(text.encode("utf-8", "surrogatepass"))
     return json.loads(
-        body, parse_float=_decimal_token, parse_int=_int_token, parse_constant=_refuse_constant
+        text, parse_float=_decimal_token, parse_int=_int_token, parse_constant=_refuse_constant
     )
 
 

@@ -65,19 +65,25 @@ _DATE_TIME = re.compile(
 
 
 def describe(value: Any) -> str:
-    """A short description of a value for an error message: never a huge or failing ``repr``."""
+    """A short description of a value for an error message: never a huge or failing ``repr``.
+
+    The text is taken with the base type's own methods, so that a subclass's ``__repr__``
+    cannot run (nor raise) here.
+    """
     if isinstance(value, str):
-        if len(value) <= 40:
-            return repr(value)
-        return f"{value[:40]!r}... ({len(value)} characters)"
-    if value is None or isinstance(value, (bool, datetime.date)):
-        return repr(value)
+        text = str.__str__(value)
+        return repr(text) if len(text) <= 40 else f"{text[:40]!r}... ({len(text)} characters)"
+    if value is None or isinstance(value, bool):
+        return repr(bool(value)) if value is not None else "None"
     if isinstance(value, int):
-        return repr(value) if value.bit_length() <= 128 else "a very large integer"
+        return int.__repr__(value) if value.bit_length() <= 128 else "a very large integer"
     if isinstance(value, (Decimal, float)):
-        shown = str(value)
+        shown = Decimal.__str__(value) if isinstance(value, Decimal) else float.__repr__(value)
         return shown if len(shown) <= 40 else f"{shown[:40]}... (a number)"
-    return f"a {type(value).__name__}"
+    if isinstance(value, datetime.date):
+        return value.isoformat() if type(value) in (datetime.date, datetime.datetime) else "a date"
+    kind = type(value).__name__
+    return f"{'an' if kind[:1] in 'aeiouAEIOU' else 'a'} {kind}"
 
 
 def _wire_name(owner: Any, field: attrs.Attribute[Any]) -> str | None:

@@ -69,7 +69,7 @@ from .scheduling import Call, CallScheduler, RetryPolicy, default_scheduler
 from .scheduling.retry import may_have_been_processed
 from .signing import Credentials
 from .transport import DEFAULT_TIMEOUT, AiohttpTransport, Transport, check_base_url
-from .validation import ensure_valid
+from .validation import check_argument, ensure_valid
 
 __all__ = ["DEFAULT_NOMENCLATURE_TTL", "BatchProgress", "Environment", "FgoClient", "Pager"]
 
@@ -440,6 +440,7 @@ class FgoClient:
         called with a :class:`BatchProgress` as each outcome arrives; an exception it raises is
         logged, not propagated, so that a broken progress display cannot lose an outcome.
         """
+        check_argument("invoices", invoices, Iterable)
         batch = list(invoices)
         outcomes: list[IssuedInvoice | Exception | None] = [None] * len(batch)
         done = 0
@@ -488,6 +489,7 @@ class FgoClient:
         attempt of this call explains raises FgoDuplicateError, whose ``existing`` names the
         invoice that stands.
         """
+        check_argument("invoice", invoice, Invoice)
         found: FgoDuplicateError | None = None
         try:
             return await self._call(
@@ -530,28 +532,35 @@ class FgoClient:
 
     async def print_invoice(self, ref: InvoiceRef) -> InvoiceLink:
         """The PDF link of a document (``factura/print``)."""
+        check_argument("ref", ref, InvoiceRef)
         return await self._call(ep.PRINT_INVOICE, ref)
 
     async def delete_invoice(self, ref: InvoiceRef) -> Confirmation:
         """Delete a document (``factura/stergere``); the vendor allows it for the last one only."""
+        check_argument("ref", ref, InvoiceRef)
         return await self._call(ep.DELETE_INVOICE, ref)
 
     async def cancel_invoice(self, ref: InvoiceRef) -> Confirmation:
         """Cancel an invoice (``factura/anulare``)."""
+        check_argument("ref", ref, InvoiceRef)
         return await self._call(ep.CANCEL_INVOICE, ref)
 
     async def invoice_status(self, ref: InvoiceRef) -> InvoiceStatus:
         """The value of an invoice, the amount paid and the payments (``factura/getstatus``)."""
+        check_argument("ref", ref, InvoiceRef)
         return await self._call(ep.INVOICE_STATUS, ref)
 
     async def add_payment(self, payment: Payment) -> PaymentReceipt:
         """Record a payment (``factura/incasare``). Never repeated after a lost reply."""
+        check_argument("payment", payment, Payment)
         return await self._call(ep.PAYMENT, payment)
 
     async def delete_payment(
         self, invoice_ref: InvoiceRef, receipt_ref: ReceiptRef
     ) -> Confirmation:
         """Delete a recorded payment (``factura/stergereincasare``)."""
+        check_argument("invoice_ref", invoice_ref, InvoiceRef)
+        check_argument("receipt_ref", receipt_ref, ReceiptRef)
         deletion = PaymentDeletion(invoice=invoice_ref, receipt=receipt_ref)
         return await self._call(ep.DELETE_PAYMENT, deletion)
 
@@ -564,15 +573,19 @@ class FgoClient:
         issue_date: datetime.date | None = None,
     ) -> InvoiceLink:
         """Reverse (storno) an invoice; returns the reversal invoice. Never repeated blindly."""
+        check_argument("ref", ref, InvoiceRef)
         reversal = Reversal(invoice=ref, series=series, number=number, issue_date=issue_date)
         return await self._call(ep.REVERSE_INVOICE, reversal)
 
     async def set_awb(self, ref: InvoiceRef, awb: str) -> Confirmation:
         """Attach a courier AWB number to an invoice (``factura/awb``)."""
+        check_argument("ref", ref, InvoiceRef)
+        check_argument("awb", awb, str)
         return await self._call(ep.AWB, AwbAssignment(invoice=ref, awb=awb))
 
     async def associated_invoices(self, ref: InvoiceRef) -> AssociatedInvoices:
         """The invoices issued from a proforma (``factura/listfacturiasociate``)."""
+        check_argument("ref", ref, InvoiceRef)
         return await self._call(ep.ASSOCIATED_INVOICES, ref)
 
     # -- articles and customers ---------------------------------------------------------------
@@ -581,6 +594,8 @@ class FgoClient:
         self, *, page_size: int = DEFAULT_PAGE_SIZE, start_page: int = 1
     ) -> Pager[ArticlePage, Article]:
         """Every page of articles (``articol/list``, one call per 30 s), fetched as needed."""
+        check_argument("page_size", page_size, int, minimum=1)
+        check_argument("start_page", start_page, int, minimum=1)
 
         async def fetch(page: int) -> ArticlePage:
             return await self._call(ep.ARTICLE_PAGE, PageRequest(page=page, page_size=page_size))
@@ -589,16 +604,20 @@ class FgoClient:
 
     async def article(self, code: str) -> Article:
         """One article by its code (``articol/get``)."""
+        check_argument("code", code, str)
         return await self._call(ep.ARTICLE, ArticleQuery(code=code))
 
     async def articles_by_code(self, codes: Iterable[str]) -> Articles:
         """Up to 30 articles by their codes (``articol/getlist``, kept for older accounts)."""
+        check_argument("codes", codes, Iterable)
         return await self._call(ep.ARTICLES_BY_CODE, ArticleCodes(codes=tuple(codes)))
 
     async def changed_articles(
         self, hours: int = 24, until_hours: int | None = None
     ) -> ChangedArticles:
         """Articles changed from ``hours`` ago until ``until_hours`` ago (one call per 30 min)."""
+        check_argument("hours", hours, int)
+        check_argument("until_hours", until_hours, int, optional=True)
         query = ChangedArticlesQuery(hours=hours, until_hours=until_hours)
         return await self._call(ep.CHANGED_ARTICLES, query)
 
@@ -610,6 +629,8 @@ class FgoClient:
         self, *, page_size: int = DEFAULT_PAGE_SIZE, start_page: int = 1
     ) -> Pager[CustomerPage, CustomerRecord]:
         """Every page of saved customers (``client/list``), fetched as needed."""
+        check_argument("page_size", page_size, int, minimum=1)
+        check_argument("start_page", start_page, int, minimum=1)
 
         async def fetch(page: int) -> CustomerPage:
             return await self._call(ep.CUSTOMER_PAGE, PageRequest(page=page, page_size=page_size))
@@ -623,6 +644,8 @@ class FgoClient:
 
         Concurrent requests for the same nomenclator share one call.
         """
+        check_argument("name", name, str)
+        check_argument("county", county, str, optional=True)
         self._check_open()
         endpoint = nomenclature_endpoint(name)
         if name == "localitati" and not county:

@@ -34,6 +34,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from . import codec
 from .errors import FgoValidationError, Problem
 from .models import CustomerType
 from .models._fields import RAW_KEY, WIRE_KEY
@@ -168,8 +169,9 @@ def _problems(error: BaseException, path: str) -> Iterator[Problem]:
     elif isinstance(error, KeyError):
         yield Problem(field=path, rule="required", message="is required")
     elif isinstance(error, FgoValidationError):
+        # A model refused a value on construction and named its own field: lines[0] + unit_price.
         for problem in error.problems:
-            yield attrs.evolve(problem, field=path or problem.field)
+            yield attrs.evolve(problem, field=_join(path, problem.field))
     else:
         yield Problem(field=path or _TOP, rule="type", message=str(error))
 
@@ -263,13 +265,13 @@ def unstructure(value: Any) -> Any:
     return converter.unstructure(value)
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
-
-
 def loads(text: str | bytes) -> Any:
-    """Decode JSON, reading every number with a fraction as a Decimal (never a float)."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    """Decode JSON, reading every number with a fraction as a Decimal (never a float).
+
+    Bounded as the replies are (:func:`fgo_async.codec.loads_json`): text nested too deep, or a
+    number such as ``1e200000`` or ``NaN``, is a ``ValueError`` like any text that is not JSON.
+    """
+    return codec.loads_json(text)
 
 
 def dumps(value: Any, *, indent: int | None = None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import time
 import urllib.parse
 from decimal import Decimal
 from typing import Any
@@ -52,7 +53,7 @@ from fgo_async.models import (
     Warehouse,
     Warehouses,
 )
-from fgo_async.models._fields import RAW_KEY
+from fgo_async.models._fields import RAW_KEY, WIRE_KEY
 from tests._helpers import company, customer, invoice, line
 
 ROMANIAN = "ăâîșțşţĂÂÎȘȚŞŢ"
@@ -273,7 +274,7 @@ REQUESTS: dict[type[Any], tuple[Any, dict[str, Any]]] = {
             "DataScadenta": "2025-08-31",
             "Text": "Delegat: Ion",
             "Explicatii": "Comanda 1042",
-            "TvaIncasare": False,
+            "TvaLaIncasare": False,
             "VerificareDuplicat": True,
             "ValideazaCodUnicRo": True,
             "IdExtern": "1042",
@@ -386,6 +387,27 @@ def test_false_is_sent_not_dropped() -> None:
     assert wire["Client"]["PlatitorTVA"] is False
 
 
+@pytest.mark.parametrize("value", [True, False])
+def test_vat_on_collection_goes_out_under_its_v7_name(value: bool) -> None:
+    # The v3.2 name "TvaIncasare" may be ignored by the vendor: only the v7.0 name is sent.
+    wire = codec.to_wire(invoice(vat_on_collection=value))
+    assert wire["TvaLaIncasare"] is value
+    assert "TvaIncasare" not in wire
+    body, _ = codec.encode_body(wire, "json")
+    assert json.loads(body)["TvaLaIncasare"] is value
+    assert b"TvaIncasare" not in body
+    form, _ = codec.encode_body(wire, "form")
+    assert ("TvaLaIncasare", str(value).lower()) in urllib.parse.parse_qsl(form.decode())
+    assert b"TvaIncasare" not in form
+
+
+def test_vat_on_collection_is_read_back_under_either_name() -> None:
+    wire = codec.to_wire(invoice(vat_on_collection=True))
+    old = {("TvaIncasare" if key == "TvaLaIncasare" else key): v for key, v in wire.items()}
+    assert codec.from_wire(old, Invoice).vat_on_collection is True
+    assert codec.from_wire(wire, Invoice) == invoice(vat_on_collection=True)
+
+
 def test_customer_type_goes_out_as_its_code() -> None:
     wire = codec.to_wire(company())
     assert type(wire["Tip"]) is str  # the plain code, not the enum member
@@ -411,7 +433,8 @@ def test_form_encoding_uses_bracket_keys() -> None:
     assert fields["Client[Tip]"] == "PJ"
     assert fields["Client[IdExtern]"] == "77"
     assert fields["Client[PlatitorTVA]"] == "true"
-    assert fields["TvaIncasare"] == "false"
+    assert fields["TvaLaIncasare"] == "false"
+    assert "TvaIncasare" not in fields
     assert fields["VerificareDuplicat"] == "true"
     assert fields["Continut[0][Denumire]"] == "Carte"
     assert fields["Continut[0][NrProduse]"] == "2.500"
@@ -857,3 +880,184 @@ def test_bool_from_reply() -> None:
     assert conv.structure(Decimal(0), bool) is False
     with pytest.raises(ValueError, match="not a boolean"):
         conv.structure("poate", bool)
+
+
+# -- bounded decoding: what a hostile reply cannot do ---------------------------------------------
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    assert codec.loads_json(_nested(codec.MAX_DEPTH)) == json.loads(_nested(codec.MAX_DEPTH))
+    deep_objects = '{"a":' * codec.MAX_DEPTH + "1" + "}" * codec.MAX_DEPTH
+    assert codec.loads_json(deep_objects) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _nested(codec.MAX_DEPTH + 1),
+        _nested(1000),  # 2 KB: RecursionError from the stdlib parser
+        _nested(100_000),
+        "[" * 100_000,  # never closed
+        '{"a":' * 1000 + "1" + "}" * 1000,
+        '{"Success": true, "Factura": ' + _nested(1000) + "}",
+        '["\\\\", ' + _nested(40) + "]",  # an escaped backslash ends its string
+    ],
+)
+def test_deep_nesting_is_refused_before_parsing(text: str) -> None:
+    with pytest.raises(codec.ReplyTooComplex, match="nested"):
+        codec.loads_json(text.encode())
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    text = json.dumps({"Message": "[" * 5000 + '\\" {{{', "List": ["]]]" * 100, "{" * 99]})
+    assert codec.loads_json(text)["Message"].startswith("[[[")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32"])
+def test_nesting_is_measured_in_every_json_encoding(encoding: str) -> None:
+    assert codec.loads_json('{"ș": [[1]]}'.encode(encoding)) == {"ș": [[1]]}
+    with pytest.raises(codec.ReplyTooComplex):
+        codec.loads_json(_nested(1000).encode(encoding))
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_numbers(text: str) -> None:
+    with pytest.raises(ValueError, match="not a number"):
+        codec.loads_json(f'{{"Total": {text}}}')
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e200000",
+        "1E+999999",
+        "-1e-200000",
+        "1e100",
+        "1e99999999999999999999",
+        "9" * 65,
+        "-" + "9" * 64,
+    ],
+)
+def test_numbers_too_large_to_compute_with_are_refused(text: str) -> None:
+    with pytest.raises(codec.ReplyTooComplex):
+        codec.loads_json(f'{{"Total": {text}}}')
+
+
+def test_numbers_at_the_limits_are_read() -> None:
+    data = codec.loads_json(f"[1e99, -1E-99, {'9' * 64}, 0.{'1' * 62}]")
+    assert data == [Decimal("1e99"), Decimal("-1e-99"), int("9" * 64), Decimal("0." + "1" * 62)]
+
+
+def test_an_overlong_reply_is_refused_unread() -> None:
+    body = b'{"Message": "' + b"x" * codec.MAX_REPLY_LENGTH + b'"}'
+    with pytest.raises(codec.ReplyTooComplex, match="bytes"):
+        codec.loads_json(body)
+
+
+def test_every_refusal_is_a_value_error() -> None:
+    assert issubclass(codec.ReplyTooComplex, ValueError)
+    for body in (b"\xff\xfe\x00", b"{", b"<html>", b"[1,]"):
+        with pytest.raises(ValueError, match=r"."):
+            codec.loads_json(body)
+
+
+#: Numbers a reply must not smuggle into a model: not finite, or too large to compute with.
+HOSTILE_NUMBERS: list[Any] = [
+    "NaN",
+    "sNaN",
+    "-sNaN",
+    "Infinity",
+    "-inf",
+    "1E+999999",
+    "1e-999999",
+    "1e99999999999999999999",
+    "9" * 100_000,
+    Decimal("NaN"),
+    Decimal("sNaN"),
+    Decimal("Infinity"),
+    Decimal("1E+200000"),
+    Decimal("1E-200000"),
+    float("nan"),
+    float("inf"),
+    10**5000,
+]
+
+#: Every numeric field of every reply model: (model, wire name).
+NUMERIC_FIELDS = [
+    (cls, field.metadata[WIRE_KEY])
+    for cls in REPLIES
+    for field in attrs.fields(attrs.resolve_types(cls))
+    if field.type in (Decimal, Decimal | None, int, int | None)
+]
+
+
+def test_every_model_with_numbers_has_numeric_fields_listed() -> None:
+    assert {cls for cls, _ in NUMERIC_FIELDS} == {
+        Article,
+        ArticlePage,
+        ChangedArticle,
+        CustomerPage,
+        CustomerRecord,
+        StockInfo,
+        PaymentRecord,
+        InvoiceStatus,
+        AssociatedInvoice,
+    }
+
+
+@pytest.mark.parametrize(("cls", "wire_name"), NUMERIC_FIELDS, ids=str)
+def test_hostile_numbers_are_refused_in_every_numeric_field(cls: type[Any], wire_name: str) -> None:
+    for value in HOSTILE_NUMBERS:
+        started = time.perf_counter()
+        with pytest.raises(ValueError, match=r"number|integer") as caught:
+            codec.from_wire({"Serie": "BV", "Numar": "1", wire_name: value}, cls)
+        assert time.perf_counter() - started < 0.05, value
+        assert len(str(caught.value)) < 200  # the value is described, never written out whole
+
+
+@pytest.mark.parametrize("value", [Decimal("1E+99"), Decimal("-1E-99"), 10**63, "1" * 64])
+def test_large_numbers_within_the_bounds_are_read(value: Any) -> None:
+    assert codec.from_wire({"Valoare": value}, InvoiceStatus).total == Decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("cls", "wire_name"),
+    [(ArticlePage, "List"), (InvoiceStatus, "Incasari"), (IssuedInvoice, "InfoStoc")],
+)
+def test_a_string_where_a_list_belongs_is_refused_at_once(cls: type[Any], wire_name: str) -> None:
+    for value in ("x" * 1_000_000, {"Nume": "A"}, 5, Decimal(1)):
+        started = time.perf_counter()
+        with pytest.raises(ValueError, match="expected a list") as caught:
+            codec.from_wire({"Serie": "BV", "Numar": "1", wire_name: value}, cls)
+        assert time.perf_counter() - started < 0.05
+        assert len(str(caught.value)) < 200
+
+
+def test_a_list_longer_than_the_limit_is_refused_unread() -> None:
+    items = [{"Nume": "A"}] * (codec.MAX_LIST_ITEMS + 1)
+    with pytest.raises(codec.ReplyTooComplex, match="items"):
+        codec.from_wire({"List": items}, ArticlePage)
+    assert len(codec.from_wire({"List": items[:-1]}, ArticlePage)) == codec.MAX_LIST_ITEMS
+
+
+def test_a_bad_item_is_named_by_its_index() -> None:
+    with pytest.raises(ValueError, match="item 1: "):
+        codec.from_wire({"List": [{"Nume": "A"}, {"Stoc": "sNaN"}]}, ArticlePage)
+
+
+def test_deep_or_huge_values_are_described_not_written_out() -> None:
+    deep: list[Any] = []
+    for _ in range(100_000):  # deeper than repr() can go
+        deep = [deep]
+    for value in (deep, ["x"] * 1_000_000, {"a": deep}, object()):
+        with pytest.raises(ValueError, match="not text") as caught:
+            codec.from_wire({"Serie": "BV", "Numar": value}, IssuedInvoice)
+        assert len(str(caught.value)) < 200
+    for value in (deep, ["x"] * 1_000_000, "x" * 1_000_000, object()):
+        with pytest.raises(ValueError, match="expected an object") as caught:
+            codec.from_wire(value, IssuedInvoice)
+        assert len(str(caught.value)) < 200

@@ -148,3 +148,22 @@ def test_replies_are_written_exactly_without_their_raw_reply() -> None:
 def test_loads_refuses_nan() -> None:
     with pytest.raises(ValueError, match="NaN"):
         plain.loads('{"a": NaN}')
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 5000 + "]" * 5000, '{"quantity": 1e200000}', '{"quantity": ' + "9" * 5000 + "}"],
+)
+def test_loads_refuses_what_would_exhaust_the_stack_or_the_cpu(text: str) -> None:
+    with pytest.raises(ValueError, match=r"nested|beyond|digits"):
+        plain.loads(text)
+
+
+def test_a_value_a_model_refuses_is_named_by_its_whole_path() -> None:
+    # Read by plain as a Decimal, refused by the line itself: the path says which line.
+    data = plain.loads(INVOICE)
+    data["lines"][1]["total_price"] = "1E+999"
+    with pytest.raises(FgoValidationError) as caught:
+        plain.structure(data, Invoice)
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.rule) == ("lines[1].total_price", "decimal")

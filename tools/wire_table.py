@@ -26,6 +26,7 @@ import attrs
 from fgo_async import models
 from fgo_async.endpoints import ENDPOINTS
 from fgo_async.models import (
+    _checks,
     _fields,
     articles,
     customers,
@@ -45,12 +46,11 @@ FRACTION = _fields.FRACTION_PERCENT_KEY
 
 MODULES: tuple[ModuleType, ...] = (invoice, operations, results, articles, customers, nomenclature)
 
-_DECIMAL_CONVERTERS = {
-    _fields.quantity,
-    _fields.vat_rate,
-    _fields.unit_price,
-    _fields.total_price,
-    _fields.amount,
+#: What a request field's converter accepts besides its own type.
+_CONVERTED: dict[Any, str] = {
+    _checks.to_decimal: "a Decimal, int or decimal string (never a float); sent exactly",
+    _checks.to_date: "a date or a `yyyy-mm-dd` string",
+    _checks.to_date_time: "a datetime, a date or a `yyyy-mm-dd hh:mm:ss` string",
 }
 
 
@@ -158,9 +158,9 @@ def _notes(cls: type[Any], field: attrs.Attribute[Any], reply: bool) -> str:
     limit = MAX_LENGTHS.get(cls, {}).get(field.name)
     if limit is not None and "str" in str(_annotation(cls, field)):
         notes.append(f"at most {limit} characters")
-    converter: Any = field.converter
-    if converter in _DECIMAL_CONVERTERS:
-        notes.append("a Decimal, int or decimal string (never a float); sent exactly")
+    converted = _CONVERTED.get(field.converter)
+    if converted is not None:
+        notes.append(converted)
     if reply and "Decimal" in _annotation(cls, field) and not meta.get(FRACTION):
         notes.append('read from a number or a string (`"167.69"`, `"167,69"`)')
     if _fields.FLATTEN_KEY in meta:

@@ -1,21 +1,18 @@
-"""Field helpers shared by the models: wire-name metadata and the converters run on construction.
+"""Field helpers shared by the models: the wire-name metadata, the raw reply, list replies.
 
 The wire name of a field lives in its attrs metadata (``metadata=wire("Denumire")``), so that the
-codec finds every mapping between English field names and the vendor's names in one place.
-Converters accept the convenient inputs (``"19.99"``, ``21``) and refuse the dangerous one: a
-``float`` never becomes money, since ``19.99`` as a float is not 19.99.
+codec finds every mapping between English field names and the vendor's names in one place. The
+checks a request field runs on construction are in :mod:`fgo_async.models._checks`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Generic, TypeAlias, TypeVar
 
 import attrs
-
-from ..errors import FgoValidationError, Problem
 
 #: What a money or quantity field accepts: a Decimal, an int, or a decimal string.
 DecimalInput: TypeAlias = "Decimal | int | str"
@@ -50,77 +47,6 @@ def local_field(default: Any, doc: str) -> Any:
     ``doc`` says what it means; the README's wire table shows it.
     """
     return attrs.field(default=default, metadata={LOCAL_KEY: doc})
-
-
-def to_decimal(value: object, field: str) -> Decimal:
-    """Turn ``value`` into a finite Decimal, or raise FgoValidationError naming ``field``."""
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, (bool, float)):
-        # bool is an int, and float is inexact: both are refused rather than guessed.
-        kind = type(value).__name__
-        raise FgoValidationError(
-            [
-                Problem(
-                    field=field,
-                    rule="decimal",
-                    message=f"a {kind} is not accepted here; "
-                    "pass a Decimal, an int or a string such as '19.99'",
-                )
-            ]
-        )
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise FgoValidationError(
-                [Problem(field=field, rule="decimal", message=f"{value!r} is not a number")]
-            ) from None
-    else:
-        raise FgoValidationError(
-            [
-                Problem(
-                    field=field, rule="decimal", message=f"a {type(value).__name__} is not a number"
-                )
-            ]
-        )
-    if not result.is_finite():
-        raise FgoValidationError(
-            [Problem(field=field, rule="decimal", message=f"{value!r} is not a finite number")]
-        )
-    return result
-
-
-def to_optional_decimal(value: object, field: str) -> Decimal | None:
-    """Like :func:`to_decimal`, letting ``None`` through."""
-    return None if value is None else to_decimal(value, field)
-
-
-def quantity(value: DecimalInput) -> Decimal:
-    """Converter for a quantity."""
-    return to_decimal(value, "quantity")
-
-
-def vat_rate(value: DecimalInput) -> Decimal:
-    """Converter for a VAT rate in percent."""
-    return to_decimal(value, "vat_rate")
-
-
-def unit_price(value: DecimalInput | None) -> Decimal | None:
-    """Converter for an optional unit price."""
-    return to_optional_decimal(value, "unit_price")
-
-
-def total_price(value: DecimalInput | None) -> Decimal | None:
-    """Converter for an optional line total."""
-    return to_optional_decimal(value, "total_price")
-
-
-def amount(value: DecimalInput) -> Decimal:
-    """Converter for a payment amount."""
-    return to_decimal(value, "amount")
 
 
 FLATTEN_KEY = "fgo_flatten"

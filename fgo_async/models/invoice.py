@@ -6,11 +6,11 @@ import datetime
 import enum
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any, ClassVar
 
 import attrs
 
-from ..errors import FgoValidationError, Problem
-from . import _fields
+from . import _checks as checks
 from ._fields import DecimalInput, wire
 
 
@@ -44,26 +44,25 @@ class Currency:
     GBP = "GBP"
 
 
-def _customer_type(value: CustomerType | str) -> CustomerType:
+_CUSTOMER_TYPES = {member.value: member for member in CustomerType}
+
+
+def _customer_type(value: CustomerType | str) -> Any:
+    # "PF", "pf" and " Pf " are all PF; anything else is left for the validator to refuse.
+    if isinstance(value, str) and len(value) <= 10:
+        return _CUSTOMER_TYPES.get(value.strip().upper(), value)
+    return value
+
+
+def _is_customer_type(owner: Any, field: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, CustomerType):
-        return value
-    try:
-        return CustomerType(str(value).strip().upper())
-    except ValueError:
-        raise FgoValidationError(
-            [
-                Problem(
-                    field="type",
-                    rule="choice",
-                    wire_name="Client[Tip]",
-                    message=f"{value!r} is not a customer type; use 'PF' or 'PJ'",
-                )
-            ]
-        ) from None
+        return
+    message = f"{checks.describe(value)} is not a customer type; use 'PF' or 'PJ'"
+    raise checks.refusal(owner, field, "required" if value is None else "choice", message)
 
 
-def _lines(value: Iterable[InvoiceLine]) -> tuple[InvoiceLine, ...]:
-    return tuple(value)
+def _lines(value: Iterable[InvoiceLine]) -> Any:
+    return checks.to_tuple(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -74,19 +73,34 @@ class Customer:
     Romania. ``tax_id`` is the CUI of a company or the CNP of a person.
     """
 
-    name: str = attrs.field(metadata=wire("Denumire"))
-    type: CustomerType = attrs.field(converter=_customer_type, metadata=wire("Tip"))
-    country: str = attrs.field(metadata=wire("Tara"))
-    county: str | None = attrs.field(default=None, metadata=wire("Judet"))
-    locality: str | None = attrs.field(default=None, metadata=wire("Localitate"))
-    address: str | None = attrs.field(default=None, metadata=wire("Adresa"))
-    tax_id: str | None = attrs.field(default=None, metadata=wire("CodUnic"))
-    trade_register: str | None = attrs.field(default=None, metadata=wire("NrRegCom"))
-    email: str | None = attrs.field(default=None, metadata=wire("Email"))
-    phone: str | None = attrs.field(default=None, metadata=wire("Telefon"))
-    external_id: int | None = attrs.field(default=None, metadata=wire("IdExtern"))
-    bank_account: str | None = attrs.field(default=None, metadata=wire("ContBancar"))
-    vat_payer: bool | None = attrs.field(default=None, metadata=wire("PlatitorTVA"))
+    #: The key the vendor nests a customer under: its fields are Client[Denumire]...
+    _wire_parent: ClassVar[str] = "Client"
+
+    name: str = attrs.field(metadata=wire("Denumire"), validator=checks.text)
+    type: CustomerType = attrs.field(
+        metadata=wire("Tip"), converter=_customer_type, validator=_is_customer_type
+    )
+    country: str = attrs.field(metadata=wire("Tara"), validator=checks.text)
+    county: str | None = attrs.field(default=None, metadata=wire("Judet"), validator=checks.text)
+    locality: str | None = attrs.field(
+        default=None, metadata=wire("Localitate"), validator=checks.text
+    )
+    address: str | None = attrs.field(default=None, metadata=wire("Adresa"), validator=checks.text)
+    tax_id: str | None = attrs.field(default=None, metadata=wire("CodUnic"), validator=checks.text)
+    trade_register: str | None = attrs.field(
+        default=None, metadata=wire("NrRegCom"), validator=checks.text
+    )
+    email: str | None = attrs.field(default=None, metadata=wire("Email"), validator=checks.text)
+    phone: str | None = attrs.field(default=None, metadata=wire("Telefon"), validator=checks.text)
+    external_id: int | None = attrs.field(
+        default=None, metadata=wire("IdExtern"), validator=checks.integer
+    )
+    bank_account: str | None = attrs.field(
+        default=None, metadata=wire("ContBancar"), validator=checks.text
+    )
+    vat_payer: bool | None = attrs.field(
+        default=None, metadata=wire("PlatitorTVA"), validator=checks.boolean
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -98,20 +112,38 @@ class InvoiceLine:
     ``quantity`` makes a discount or return line. ``vat_rate`` is a percentage (``21``).
     """
 
-    name: str = attrs.field(metadata=wire("Denumire"))
-    quantity: Decimal = attrs.field(converter=_fields.quantity, metadata=wire("NrProduse"))
-    unit: str = attrs.field(metadata=wire("UM"))
-    vat_rate: Decimal = attrs.field(converter=_fields.vat_rate, metadata=wire("CotaTVA"))
+    name: str = attrs.field(metadata=wire("Denumire"), validator=checks.text)
+    quantity: Decimal = attrs.field(
+        metadata=wire("NrProduse"), converter=checks.to_decimal, validator=checks.decimal
+    )
+    unit: str = attrs.field(metadata=wire("UM"), validator=checks.text)
+    vat_rate: Decimal = attrs.field(
+        metadata=wire("CotaTVA"), converter=checks.to_decimal, validator=checks.decimal
+    )
     unit_price: Decimal | None = attrs.field(
-        default=None, converter=_fields.unit_price, metadata=wire("PretUnitar")
+        default=None,
+        metadata=wire("PretUnitar"),
+        converter=checks.to_decimal,
+        validator=checks.decimal,
     )
     total_price: Decimal | None = attrs.field(
-        default=None, converter=_fields.total_price, metadata=wire("PretTotal")
+        default=None,
+        metadata=wire("PretTotal"),
+        converter=checks.to_decimal,
+        validator=checks.decimal,
     )
-    article_code: str | None = attrs.field(default=None, metadata=wire("CodArticol"))
-    warehouse_code: str | None = attrs.field(default=None, metadata=wire("CodGestiune"))
-    cost_center: str | None = attrs.field(default=None, metadata=wire("CodCentruCost"))
-    description: str | None = attrs.field(default=None, metadata=wire("Descriere"))
+    article_code: str | None = attrs.field(
+        default=None, metadata=wire("CodArticol"), validator=checks.text
+    )
+    warehouse_code: str | None = attrs.field(
+        default=None, metadata=wire("CodGestiune"), validator=checks.text
+    )
+    cost_center: str | None = attrs.field(
+        default=None, metadata=wire("CodCentruCost"), validator=checks.text
+    )
+    description: str | None = attrs.field(
+        default=None, metadata=wire("Descriere"), validator=checks.text
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -123,20 +155,41 @@ class Invoice:
     retrying an issue call after a lost reply safe.
     """
 
-    series: str = attrs.field(metadata=wire("Serie"))
-    customer: Customer = attrs.field(metadata=wire("Client"))
-    lines: tuple[InvoiceLine, ...] = attrs.field(converter=_lines, metadata=wire("Continut"))
-    number: str | None = attrs.field(default=None, metadata=wire("Numar"))
-    document_type: str | None = attrs.field(default=None, metadata=wire("TipFactura"))
-    currency: str | None = attrs.field(default=None, metadata=wire("Valuta"))
-    issue_date: datetime.date | None = attrs.field(default=None, metadata=wire("DataEmitere"))
-    due_date: datetime.date | None = attrs.field(default=None, metadata=wire("DataScadenta"))
-    text: str | None = attrs.field(default=None, metadata=wire("Text"))
-    explanations: str | None = attrs.field(default=None, metadata=wire("Explicatii"))
-    vat_on_collection: bool | None = attrs.field(default=None, metadata=wire("TvaIncasare"))
-    check_duplicate: bool | None = attrs.field(default=None, metadata=wire("VerificareDuplicat"))
-    validate_tax_id: bool | None = attrs.field(default=None, metadata=wire("ValideazaCodUnicRo"))
-    external_id: str | None = attrs.field(default=None, metadata=wire("IdExtern"))
+    series: str = attrs.field(metadata=wire("Serie"), validator=checks.text)
+    customer: Customer = attrs.field(
+        metadata=wire("Client"), validator=checks.instance_of(Customer)
+    )
+    lines: tuple[InvoiceLine, ...] = attrs.field(
+        metadata=wire("Continut"), converter=_lines, validator=checks.tuple_of(InvoiceLine)
+    )
+    number: str | None = attrs.field(default=None, metadata=wire("Numar"), validator=checks.text)
+    document_type: str | None = attrs.field(
+        default=None, metadata=wire("TipFactura"), validator=checks.text
+    )
+    currency: str | None = attrs.field(default=None, metadata=wire("Valuta"), validator=checks.text)
+    issue_date: datetime.date | None = attrs.field(
+        default=None, metadata=wire("DataEmitere"), converter=checks.to_date, validator=checks.date
+    )
+    due_date: datetime.date | None = attrs.field(
+        default=None, metadata=wire("DataScadenta"), converter=checks.to_date, validator=checks.date
+    )
+    text: str | None = attrs.field(default=None, metadata=wire("Text"), validator=checks.text)
+    explanations: str | None = attrs.field(
+        default=None, metadata=wire("Explicatii"), validator=checks.text
+    )
+    # v7.0 renamed it; v3.2's "TvaIncasare" is still read back, never sent.
+    vat_on_collection: bool | None = attrs.field(
+        default=None, metadata=wire("TvaLaIncasare", "TvaIncasare"), validator=checks.boolean
+    )
+    check_duplicate: bool | None = attrs.field(
+        default=None, metadata=wire("VerificareDuplicat"), validator=checks.boolean
+    )
+    validate_tax_id: bool | None = attrs.field(
+        default=None, metadata=wire("ValideazaCodUnicRo"), validator=checks.boolean
+    )
+    external_id: str | None = attrs.field(
+        default=None, metadata=wire("IdExtern"), validator=checks.text
+    )
 
     @property
     def can_deduplicate(self) -> bool:
@@ -150,8 +203,8 @@ class Invoice:
 class InvoiceRef:
     """An issued document: its series and its number exactly as the vendor returned it."""
 
-    series: str = attrs.field(metadata=wire("Serie"))
-    number: str = attrs.field(metadata=wire("Numar"))
+    series: str = attrs.field(metadata=wire("Serie"), validator=checks.text)
+    number: str = attrs.field(metadata=wire("Numar"), validator=checks.text)
 
     def __str__(self) -> str:
         return f"{self.series}-{self.number}"
@@ -161,8 +214,8 @@ class InvoiceRef:
 class ReceiptRef:
     """A recorded payment (a receipt): its series and number."""
 
-    series: str = attrs.field(metadata=wire("Serie"))
-    number: str = attrs.field(metadata=wire("Numar"))
+    series: str = attrs.field(metadata=wire("Serie"), validator=checks.text)
+    number: str = attrs.field(metadata=wire("Numar"), validator=checks.text)
 
     def __str__(self) -> str:
         return f"{self.series}-{self.number}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
-from . import _fields
+from . import _checks as checks
 from ._fields import flatten, wire
 from .invoice import InvoiceRef, ReceiptRef
 
@@ -23,14 +24,25 @@ class Payment:
     """
 
     invoice: InvoiceRef = attrs.field(
-        metadata=flatten(series="SerieFactura", number="NumarFactura")
+        metadata=flatten(series="SerieFactura", number="NumarFactura"),
+        validator=checks.instance_of(InvoiceRef),
     )
-    payment_type: str = attrs.field(metadata=wire("TipIncasare"))
-    amount: Decimal = attrs.field(converter=_fields.amount, metadata=wire("SumaIncasata"))
-    paid_at: datetime.datetime = attrs.field(metadata=wire("DataIncasare"))
-    receipt_series: str | None = attrs.field(default=None, metadata=wire("SerieChitanta"))
-    account: str | None = attrs.field(default=None, metadata=wire("ContIncasare"))
-    document_type: str | None = attrs.field(default=None, metadata=wire("TipFactura"))
+    payment_type: str = attrs.field(metadata=wire("TipIncasare"), validator=checks.text)
+    amount: Decimal = attrs.field(
+        metadata=wire("SumaIncasata"), converter=checks.to_decimal, validator=checks.decimal
+    )
+    paid_at: datetime.datetime = attrs.field(
+        metadata=wire("DataIncasare"), converter=checks.to_date_time, validator=checks.date_time
+    )
+    receipt_series: str | None = attrs.field(
+        default=None, metadata=wire("SerieChitanta"), validator=checks.text
+    )
+    account: str | None = attrs.field(
+        default=None, metadata=wire("ContIncasare"), validator=checks.text
+    )
+    document_type: str | None = attrs.field(
+        default=None, metadata=wire("TipFactura"), validator=checks.text
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -38,10 +50,12 @@ class PaymentDeletion:
     """The payment (receipt) to delete from an invoice (``factura/stergereincasare``)."""
 
     invoice: InvoiceRef = attrs.field(
-        metadata=flatten(series="SerieFactura", number="NumarFactura")
+        metadata=flatten(series="SerieFactura", number="NumarFactura"),
+        validator=checks.instance_of(InvoiceRef),
     )
     receipt: ReceiptRef = attrs.field(
-        metadata=flatten(series="SerieIncasare", number="NumarIncasare")
+        metadata=flatten(series="SerieIncasare", number="NumarIncasare"),
+        validator=checks.instance_of(ReceiptRef),
     )
 
 
@@ -53,52 +67,66 @@ class Reversal:
     when they are not given. ``issue_date`` defaults to the day of the call on the vendor's side.
     """
 
-    invoice: InvoiceRef = attrs.field(metadata=flatten(series="Serie", number="Numar"))
-    series: str | None = attrs.field(default=None, metadata=wire("SerieStorno"))
-    number: str | None = attrs.field(default=None, metadata=wire("NumarStorno"))
-    issue_date: datetime.date | None = attrs.field(default=None, metadata=wire("DataEmitere"))
+    invoice: InvoiceRef = attrs.field(
+        metadata=flatten(series="Serie", number="Numar"), validator=checks.instance_of(InvoiceRef)
+    )
+    series: str | None = attrs.field(
+        default=None, metadata=wire("SerieStorno"), validator=checks.text
+    )
+    number: str | None = attrs.field(
+        default=None, metadata=wire("NumarStorno"), validator=checks.text
+    )
+    issue_date: datetime.date | None = attrs.field(
+        default=None, metadata=wire("DataEmitere"), converter=checks.to_date, validator=checks.date
+    )
 
 
 @attrs.frozen(kw_only=True)
 class AwbAssignment:
     """A courier AWB number to attach to an invoice (``factura/awb``)."""
 
-    invoice: InvoiceRef = attrs.field(metadata=flatten(series="Serie", number="Numar"))
-    awb: str = attrs.field(metadata=wire("AWB"))
+    invoice: InvoiceRef = attrs.field(
+        metadata=flatten(series="Serie", number="Numar"), validator=checks.instance_of(InvoiceRef)
+    )
+    awb: str = attrs.field(metadata=wire("AWB"), validator=checks.text)
 
 
 @attrs.frozen(kw_only=True)
 class PageRequest:
     """One page of a paged list (``articol/list``, ``client/list``); pages count from 1."""
 
-    page: int = attrs.field(metadata=wire("NrPagina"))
-    page_size: int = attrs.field(metadata=wire("NrArticole"))
+    page: int = attrs.field(metadata=wire("NrPagina"), validator=checks.integer)
+    page_size: int = attrs.field(metadata=wire("NrArticole"), validator=checks.integer)
 
 
 @attrs.frozen(kw_only=True)
 class ArticleQuery:
     """One article by its code (``articol/get``)."""
 
-    code: str = attrs.field(metadata=wire("CodArticol"))
+    code: str = attrs.field(metadata=wire("CodArticol"), validator=checks.text)
 
 
-def _codes(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+def _codes(value: Iterable[str]) -> Any:
+    return checks.to_tuple(value)
 
 
 @attrs.frozen(kw_only=True)
 class ArticleCodes:
     """Several articles by their codes, at most 30 (``articol/getlist``)."""
 
-    codes: tuple[str, ...] = attrs.field(converter=_codes, metadata=wire("Coduri"))
+    codes: tuple[str, ...] = attrs.field(
+        metadata=wire("Coduri"), converter=_codes, validator=checks.tuple_of(str)
+    )
 
 
 @attrs.frozen(kw_only=True)
 class ChangedArticlesQuery:
     """The window of ``articol/articolemodificate``: from ``hours`` ago to ``until_hours`` ago."""
 
-    hours: int = attrs.field(default=24, metadata=wire("NumarOre"))
-    until_hours: int | None = attrs.field(default=None, metadata=wire("NumarOrePanaLa"))
+    hours: int = attrs.field(default=24, metadata=wire("NumarOre"), validator=checks.integer)
+    until_hours: int | None = attrs.field(
+        default=None, metadata=wire("NumarOrePanaLa"), validator=checks.integer
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -49,6 +49,10 @@ class FaultKind(str, enum.Enum):
     DROP_AFTER = "drop-after"
     #: The call is processed and answered ``delay`` seconds late.
     SLOW_REPLY = "slow-reply"
+    #: The vendor's unclassified server error after the call was processed (the invoice
+    #: exists): HTTP 500 with ``{"Success": false, "Message": "Ne pare rau, a intervenit o
+    #: eroare"}``. The reply the call would have had is lost.
+    SERVER_ERROR = "500"
     #: An HTML 502 page from the CDN after the call was processed: the reply was lost.
     BAD_GATEWAY = "502"
     #: An HTML 503 page before processing: the service was unavailable, nothing was done.
@@ -65,7 +69,13 @@ class FaultKind(str, enum.Enum):
 
 
 _PROCESSED = frozenset(
-    {FaultKind.DROP_AFTER, FaultKind.SLOW_REPLY, FaultKind.BAD_GATEWAY, FaultKind.BROKEN_JSON}
+    {
+        FaultKind.DROP_AFTER,
+        FaultKind.SLOW_REPLY,
+        FaultKind.SERVER_ERROR,
+        FaultKind.BAD_GATEWAY,
+        FaultKind.BROKEN_JSON,
+    }
 )
 
 

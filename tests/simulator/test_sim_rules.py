@@ -36,14 +36,6 @@ async def test_a_signed_invoice_is_numbered_from_001(
     assert str(document.total) == "48.38"  # 2 x 19.99 = 39.98, + 21 % VAT 8.40
 
 
-async def test_a_wrong_hash_is_refused(call: Any) -> None:
-    signed = {"CodUnic": TEST_COMPANY, "Hash": "0" * 40, **invoice_payload()}
-    status, _, data = await call("factura/emitere", signed=signed)
-    assert status == 200
-    assert data["Success"] is False
-    assert "Hash invalid" in data["Message"]
-
-
 async def test_the_hash_of_an_other_method_is_the_invoice_number(call: Any) -> None:
     await call("factura/emitere", invoice_payload())
     await next_slot()
@@ -55,14 +47,6 @@ async def test_the_hash_of_an_other_method_is_the_invoice_number(call: Any) -> N
     _, _, data = await call("factura/print", {"Numar": "001", "Serie": "BV"})
     assert data["Success"] is True
     assert data["Factura"]["Link"].endswith(".pdf")
-
-
-async def test_an_unknown_company_is_refused(call: Any) -> None:
-    _, _, data = await call("articol/gestiune", {}, company="99999999", key="k")
-    assert data == {
-        "Success": False,
-        "Message": "Firma cu codul unic 99999999 nu are un utilizator API activ.",
-    }
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from .assumptions import ASSUMPTION_NAMES, Assumptions
 from .core import DEFAULT_IDENTICAL_WINDOW, DEFAULT_ISSUE_BUDGET, FgoSimulator
 from .faults import FaultKind, parse_fault_rule
 from .latency import LatencyModel, LatencyTable, parse_latency
-from .methods import AUTH_FAILURES, ENVIRONMENTS
+from .methods import AUTH_FAILURES, DUPLICATE_REPLIES, ENVIRONMENTS
 from .state import Plan
 
 __all__ = [
@@ -162,6 +162,13 @@ def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
         "and a .NET exception's stack trace in the message",
     )
     parser.add_argument(
+        "--duplicate-reply",
+        choices=DUPLICATE_REPLIES,
+        default="factura",
+        help="name the invoice a duplicate check found in a Factura object besides the message "
+        "(factura, the default) or in the message only",
+    )
+    parser.add_argument(
         "--nomenclator-code",
         choices=("Cod", "Valoare"),
         default="Cod",
@@ -204,6 +211,7 @@ def simulator_from_args(args: argparse.Namespace) -> FgoSimulator:
         issue_budget=args.issue_budget,
         environment=args.environment,
         auth_failure=args.auth_failure,
+        duplicate_reply=args.duplicate_reply,
         nomenclator_code=args.nomenclator_code,
         assumptions=Assumptions().without(args.relax),
         max_records=args.max_records or None,

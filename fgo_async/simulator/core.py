@@ -119,9 +119,11 @@ class FgoSimulator:
     The vendor's observed behaviours to choose from: ``environment`` words bad credentials as
     the live ``"production"`` (the default) or ``"test"`` environment does, and
     ``auth_failure="exception"`` delivers them as HTTP 500 with a .NET stack trace in the
-    message; ``nomenclator_code`` names a nomenclator item's
-    code (``"Cod"`` as live, ``"Valoare"`` as documented). ``assumptions`` are the simulator's
-    own rules, which no vendor document states
+    message; ``duplicate_reply="factura"`` (the default) names the invoice found by
+    ``VerificareDuplicat`` in a ``Factura`` object (series, number, link) besides the message,
+    ``"message"`` in the message only; ``nomenclator_code`` names a nomenclator item's code
+    (``"Cod"`` as live, ``"Valoare"`` as documented). ``assumptions`` are the simulator's own
+    rules, which no vendor document states
     (:class:`~fgo_async.simulator.assumptions.Assumptions`, all in force by default).
     ``max_records`` keeps only the latest calls in :attr:`calls` (None: all of them).
 
@@ -146,6 +148,7 @@ class FgoSimulator:
         start_time: datetime.datetime | None = None,
         environment: str = "production",
         auth_failure: str = "refusal",
+        duplicate_reply: str = "factura",
         nomenclator_code: ItemKey = "Cod",
         assumptions: Assumptions | None = None,
         max_records: int | None = None,
@@ -183,6 +186,7 @@ class FgoSimulator:
             identical_window=identical_window,
             environment=environment,
             auth_failure=auth_failure,
+            duplicate_reply=duplicate_reply,
             nomenclator_code=nomenclator_code,
             assumptions=assumptions,
         )

@@ -4,8 +4,9 @@ Kept in one place so that the texts the client must recognise stay in step with
 :class:`fgo_async.protocol.ReplyPatterns`:
 
 - the throttle texts contain "Prea multe apeluri";
-- a duplicate refused by ``VerificareDuplicat``, and the HTTP 409 of an identical invoice sent
-  again, "... a fost deja emisa: seria <S> numarul <N>";
+- a duplicate refused by ``VerificareDuplicat`` is "Factura seria <S> numarul <N> exista deja
+  salvata." (the vendor's plugin guide quotes "Factura ... exista deja salvata."), and the
+  HTTP 409 of an identical invoice sent again "... a fost deja emisa: seria <S> numarul <N>";
 - a document or an article that does not exist "... nu a fost gasit." (and nothing else
   says "nu a fost gasit");
 - bad credentials (an unknown company, an API user not enabled, a wrong Hash: all alike) read
@@ -28,6 +29,7 @@ __all__ = [
     "UNKNOWN_COMPANY_TEST",
     "Refusal",
     "already_issued",
+    "already_saved",
     "dotnet_exception",
     "format_amount",
     "issue_timeout",
@@ -122,14 +124,20 @@ def dotnet_exception(text: str, method: str) -> str:
     )
 
 
+def already_saved(series: str, number: str) -> str:
+    """The refusal of a duplicate found by ``VerificareDuplicat`` (IdExtern, or series and
+    number, already used)."""
+    return f"Factura seria {series} numarul {number} exista deja salvata."
+
+
 def not_found(series: str, number: str) -> str:
     """A document that does not exist (or no longer does)."""
     return f"Documentul cu seria {series} si numarul {number} nu a fost gasit."
 
 
 def already_issued(series: str, number: str, reason: str = "") -> str:
-    """The duplicate refusal (and the HTTP 409 of an identical invoice sent again at once); it
-    names the invoice that stands."""
+    """The HTTP 409 refusal of an identical invoice sent again at once; it names the invoice
+    that stands."""
     prefix = f"{reason}: " if reason else ""
     return f"{prefix}Factura a fost deja emisa: seria {series} numarul {number}"
 

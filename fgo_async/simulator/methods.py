@@ -28,6 +28,7 @@ from .wire import decimal, integer, text
 
 __all__ = [
     "AUTH_FAILURES",
+    "DUPLICATE_REPLIES",
     "ENVIRONMENTS",
     "MAX_CHANGED_ARTICLES",
     "MAX_CHANGED_HOURS",
@@ -56,6 +57,9 @@ _PLAN_ORDER = (Plan.PRO, Plan.PREMIUM, Plan.ENTERPRISE)
 ENVIRONMENTS = ("production", "test")
 #: How bad credentials are answered: a refusal (HTTP 200), or HTTP 500 with a .NET exception.
 AUTH_FAILURES = ("refusal", "exception")
+#: How a duplicate is refused: with the existing invoice in a ``Factura`` object (series,
+#: number, link), or in the message alone (series and number, no link).
+DUPLICATE_REPLIES = ("factura", "message")
 
 
 def _one_of(value: str, allowed: tuple[str, ...], option: str) -> str:
@@ -96,9 +100,9 @@ class VendorMethods:
     change log), ``loop_time`` the event loop's clock (for the identical-invoice window of
     ``identical_window`` seconds), ``make_link`` the PDF link of a document. The other options
     choose among the vendor's observed behaviours: ``environment`` (:data:`ENVIRONMENTS`) and
-    ``auth_failure`` (:data:`AUTH_FAILURES`) for bad credentials, ``nomenclator_code``
-    (``"Cod"`` as live, ``"Valoare"`` as documented); ``assumptions`` are the simulator's own
-    rules in force.
+    ``auth_failure`` (:data:`AUTH_FAILURES`) for bad credentials, ``duplicate_reply``
+    (:data:`DUPLICATE_REPLIES`), ``nomenclator_code`` (``"Cod"`` as live, ``"Valoare"`` as
+    documented); ``assumptions`` are the simulator's own rules in force.
     """
 
     def __init__(
@@ -111,6 +115,7 @@ class VendorMethods:
         identical_window: float = 10.0,
         environment: str = "production",
         auth_failure: str = "refusal",
+        duplicate_reply: str = "factura",
         nomenclator_code: nomenclators.ItemKey = "Cod",
         assumptions: Assumptions | None = None,
     ) -> None:
@@ -121,6 +126,7 @@ class VendorMethods:
         self.identical_window = identical_window
         self.environment = _one_of(environment, ENVIRONMENTS, "environment")
         self.auth_failure = _one_of(auth_failure, AUTH_FAILURES, "auth_failure")
+        self.duplicate_reply = _one_of(duplicate_reply, DUPLICATE_REPLIES, "duplicate_reply")
         if nomenclator_code not in ("Cod", "Valoare"):
             raise ValueError(f"nomenclator_code is Cod or Valoare, not {nomenclator_code!r}")
         self.nomenclator_code: nomenclators.ItemKey = nomenclator_code
@@ -205,12 +211,11 @@ class VendorMethods:
         request = read_invoice(payload, today=now.date(), assumptions=self.assumptions)
         existing = books.find_duplicate(company, request)
         if existing is not None:
-            reason = (
-                f"Pentru IdExtern {request.external_id}"
-                if request.external_id
-                else "Documentul cu aceasta serie si acest numar"
+            found = {"Serie": existing.series, "Numar": existing.number, "Link": existing.link}
+            raise Refusal(
+                messages.already_saved(existing.series, existing.number),
+                extra={"Factura": found} if self.duplicate_reply == "factura" else None,
             )
-            raise Refusal(messages.already_issued(existing.series, existing.number, reason))
         identical = books.find_identical(company, request, self.loop_time(), self.identical_window)
         if identical is not None:
             raise Refusal(

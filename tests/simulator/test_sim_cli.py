@@ -44,17 +44,25 @@ def test_options_build_the_simulator() -> None:
 def test_options_choose_the_vendors_observed_behaviours() -> None:
     sim = simulator_from_args(build_parser().parse_args(["--company", "1:k"]))
     methods = sim.methods
-    assert (methods.environment, methods.auth_failure) == ("production", "refusal")
+    assert (methods.environment, methods.auth_failure, methods.duplicate_reply) == (
+        "production",
+        "refusal",
+        "factura",
+    )
     assert (methods.nomenclator_code, sim.max_records) == ("Cod", 10_000)
     args = build_parser().parse_args(
         [
             "--company", "1:k", "--environment", "test", "--auth-failure", "exception",
-            "--nomenclator-code", "Valoare", "--max-records", "0",
+            "--duplicate-reply", "message", "--nomenclator-code", "Valoare", "--max-records", "0",
         ]
     )  # fmt: skip
     sim = simulator_from_args(args)
     methods = sim.methods
-    assert (methods.environment, methods.auth_failure) == ("test", "exception")
+    assert (methods.environment, methods.auth_failure, methods.duplicate_reply) == (
+        "test",
+        "exception",
+        "message",
+    )
     assert (methods.nomenclator_code, sim.max_records) == ("Valoare", None)
 
 

@@ -120,7 +120,9 @@ async def test_a_repeated_external_id_is_refused(fgo_simulator: FgoSimulator) ->
     assert first[2]["Success"] is True
     assert second[0] == 200
     assert second[2]["Success"] is False
-    assert "a fost deja emisa: seria BV numarul 001" in second[2]["Message"]
+    assert second[2]["Message"] == "Factura seria BV numarul 001 exista deja salvata."
+    issued = first[2]["Factura"]
+    assert second[2]["Factura"] == {k: issued[k] for k in ("Serie", "Numar", "Link")}
 
 
 async def test_nomenclators_by_get_with_query(fgo_simulator: FgoSimulator) -> None:

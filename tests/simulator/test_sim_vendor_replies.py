@@ -80,6 +80,8 @@ def test_credential_options_are_checked() -> None:
         simulator(environment="staging")
     with pytest.raises(ValueError, match="auth_failure"):
         simulator(auth_failure="teapot")
+    with pytest.raises(ValueError, match="duplicate_reply"):
+        simulator(duplicate_reply="both")
     with pytest.raises(ValueError, match="nomenclator_code"):
         simulator(nomenclator_code="Id")
 
@@ -104,6 +106,34 @@ async def test_the_unclassified_server_error_comes_after_processing() -> None:
 
 
 # -- duplicates -------------------------------------------------------------------------------
+
+
+async def test_a_duplicate_names_the_invoice_in_a_factura_object_by_default() -> None:
+    sim = simulator()
+    payload = invoice_payload(IdExtern="A-7", VerificareDuplicat=True)
+    _, _, first = await send(sim, "factura/emitere", payload)
+    status, _, again = await send(sim, "factura/emitere", payload)
+    issued = first["Factura"]
+    assert (status, again) == (
+        200,
+        {
+            "Success": False,
+            "Message": "Factura seria BV numarul 001 exista deja salvata.",
+            "Factura": {"Serie": "BV", "Numar": "001", "Link": issued["Link"]},
+        },
+    )
+    assert len(sim.company(TEST_COMPANY).documents) == 1
+
+
+async def test_a_duplicate_can_be_named_in_the_message_only() -> None:
+    sim = simulator(duplicate_reply="message")
+    payload = invoice_payload(Numar="042", VerificareDuplicat=True)
+    await send(sim, "factura/emitere", payload)
+    _, _, again = await send(sim, "factura/emitere", payload)
+    assert again == {
+        "Success": False,
+        "Message": "Factura seria BV numarul 042 exista deja salvata.",
+    }
 
 
 async def test_an_identical_invoice_at_once_is_a_409_naming_the_invoice() -> None:

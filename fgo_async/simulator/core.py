@@ -492,6 +492,11 @@ class FgoSimulator:
         self.discipline.give_back_slot(record)
         if kind is FaultKind.DROP_BEFORE:
             raise SimulatedDisconnect(processed=False)
+        if kind is FaultKind.EXCEPTION:
+            trace = messages.dotnet_exception(messages.UNKNOWN_COMPANY_TEST, record.method)
+            return self._json(
+                record, 500, {"Success": False, "Message": trace}, Outcome.SERVER_ERROR
+            )
         if kind is FaultKind.THROTTLE:
             bucket = record.bucket or Bucket.FACTURA
             limit = self.discipline.limits[bucket]

@@ -57,6 +57,10 @@ class FaultKind(str, enum.Enum):
     BAD_GATEWAY = "502"
     #: An HTML 503 page before processing: the service was unavailable, nothing was done.
     UNAVAILABLE = "503"
+    #: HTTP 500 with the vendor's JSON, its message a .NET exception and its stack trace
+    #: ("System.Exception: Codul unic nu exista sau nu este asociat.", as seen live), before
+    #: processing: nothing was done.
+    EXCEPTION = "exception"
     #: The call is processed and its JSON reply cut short.
     BROKEN_JSON = "broken-json"
     #: HTTP 429 with a throttle message although the client kept the limits; nothing was done.

@@ -105,6 +105,24 @@ async def test_the_unclassified_server_error_comes_after_processing() -> None:
     assert (await send(sim, "factura/emitere", invoice_payload(IdExtern="2")))[0] == 200
 
 
+async def test_the_exception_fault_is_a_dotnet_trace_before_processing() -> None:
+    sim = simulator()
+    sim.faults.add(parse_fault_rule("exception,method=factura/emitere"))
+    status, headers, data = await send(sim, "factura/emitere", invoice_payload())
+    assert (status, data["Success"]) == (500, False)
+    assert headers["Content-Type"].startswith("application/json")
+    assert data["Message"].startswith(f"System.Exception: {TEST_REFUSAL}\r\n   at Fgo.PublicApi.")
+    # Nothing was done, and the call did not take the invoice slot.
+    assert sim.company(TEST_COMPANY).documents == {}
+    record = sim.calls[0]
+    assert (record.outcome, record.fault, record.counted) == (
+        Outcome.SERVER_ERROR,
+        "exception",
+        False,
+    )
+    assert (await send(sim, "factura/emitere", invoice_payload()))[0] == 200
+
+
 # -- duplicates -------------------------------------------------------------------------------
 
 

@@ -16,6 +16,8 @@
 fixtures around it.
 """
 
+from . import assumptions
+from .assumptions import Assumptions
 from .core import (
     DEFAULT_IDENTICAL_WINDOW,
     DEFAULT_ISSUE_BUDGET,
@@ -51,6 +53,7 @@ __all__ = [
     "DEFAULT_ISSUE_BUDGET",
     "DEFAULT_LIMITS",
     "IN_PROCESS_BASE_URL",
+    "Assumptions",
     "CallRecord",
     "Company",
     "DisciplineSummary",
@@ -76,6 +79,7 @@ __all__ = [
     "UniformLatency",
     "Violation",
     "ViolationKind",
+    "assumptions",
     "parse_fault_rule",
     "parse_latency",
 ]

@@ -9,7 +9,7 @@ document total is the sum of the line totals, VAT included.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 import attrs
 
@@ -18,11 +18,14 @@ __all__ = ["LineAmounts", "document_total", "from_total", "from_unit_price", "mo
 _CENT = Decimal("0.01")
 _UNIT_PLACES = Decimal("0.0001")
 _HUNDRED = Decimal(100)
+# Rounding to the ban must not fail on large amounts: the default context's 28 digits would
+# (the wire readers let numbers of 15 digits through, and a quantity times a price has 30).
+_ROUNDING = Context(prec=80, rounding=ROUND_HALF_UP)
 
 
 def money(value: Decimal) -> Decimal:
     """``value`` rounded to two decimals, half up, as an invoice shows it."""
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(_CENT, context=_ROUNDING)
 
 
 @attrs.frozen
@@ -51,7 +54,7 @@ def from_total(quantity: Decimal, total: Decimal, vat_rate: Decimal) -> LineAmou
         total = -total
     total = money(total)
     net = money(total / (1 + vat_rate / _HUNDRED))
-    unit_price = (net / quantity).quantize(_UNIT_PLACES, rounding=ROUND_HALF_UP)
+    unit_price = (net / quantity).quantize(_UNIT_PLACES, context=_ROUNDING)
     return LineAmounts(unit_price=abs(unit_price), net=net, vat=total - net, total=total)
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 import attrs
 
 from . import messages, nomenclators
+from .assumptions import STRICT, Assumptions
 from .issue_rules import RequestedInvoice, RequestedLine
 from .messages import Refusal
 from .state import (
@@ -26,6 +27,7 @@ from .state import (
     StockChange,
     StoredArticle,
     StoredCustomer,
+    tax_key,
 )
 
 __all__ = [
@@ -63,7 +65,7 @@ def require_document(
     """The live document, or the vendor's refusal that it does not exist."""
     document = company.find(series, number, kind)
     if document is None:
-        raise Refusal(f"Documentul cu seria {series} si numarul {number} nu a fost gasit.")
+        raise Refusal(messages.not_found(series, number))
     return document
 
 
@@ -73,9 +75,9 @@ def find_duplicate(company: Company, request: RequestedInvoice) -> Document | No
     if not request.check_duplicate:
         return None
     if request.external_id:
-        for document in company.documents.values():
-            if document.kind is request.kind and document.external_id == request.external_id:
-                return document
+        found = company.with_order_id(request.kind, request.external_id)
+        if found is not None:
+            return found
     if request.number:
         return company.find(request.series, request.number, request.kind)
     return None
@@ -130,6 +132,8 @@ def issue(
         total=request.total,
         link="",
         external_id=request.external_id,
+        vat_on_collection=request.vat_on_collection,
+        vat_on_collection_names=request.vat_on_collection_names,
         text=request.text,
         explanations=request.explanations,
         issued_at=loop_time,
@@ -145,7 +149,7 @@ def _file(
     company: Company, document: Document, now: datetime.datetime, make_link: LinkMaker
 ) -> None:
     document.link = make_link(company, document)
-    company.documents[(document.kind, document.series, document.number)] = document
+    company.file(document)
 
 
 def _check_warehouse(company: Company, line: RequestedLine) -> None:
@@ -214,22 +218,14 @@ def _save_customer(company: Company, sent: StoredCustomer, tax_id_usable: bool) 
     or save a new one, as the vendor does since v5.4."""
     found = None
     if sent.external_id is not None:
-        found = next((c for c in company.customers if c.external_id == sent.external_id), None)
+        found = next(iter(company.customers_with("external_id", sent.external_id)), None)
     if found is None and tax_id_usable and sent.tax_id:
-        wanted = sent.tax_id.upper().removeprefix("RO").strip()
-        found = next(
-            (
-                c
-                for c in company.customers
-                if c.tax_id and c.tax_id.upper().removeprefix("RO").strip() == wanted
-            ),
-            None,
-        )
+        found = next(iter(company.customers_with("tax", tax_key(sent.tax_id))), None)
     if found is None:
         namesakes = [
             c
-            for c in company.customers
-            if c.name == sent.name and _same_county(c.county, sent.county)
+            for c in company.customers_with("name", sent.name)
+            if _same_county(c.county, sent.county)
         ]
         if len(namesakes) > 1:
             namesakes = [c for c in namesakes if c.locality == sent.locality] or namesakes
@@ -237,6 +233,7 @@ def _save_customer(company: Company, sent: StoredCustomer, tax_id_usable: bool) 
     if found is None:
         company.customers.append(sent)
         return sent
+    keys = (found.name, found.tax_id, found.external_id)
     for field in (
         "name", "country", "county", "locality", "address", "tax_id", "trade_register",
         "email", "phone", "external_id", "bank_account",
@@ -244,6 +241,8 @@ def _save_customer(company: Company, sent: StoredCustomer, tax_id_usable: bool) 
         value = getattr(sent, field)
         if value is not None:
             setattr(found, field, value)
+    if (found.name, found.tax_id, found.external_id) != keys:
+        company.customers_changed()
     return found
 
 
@@ -264,18 +263,24 @@ def _is_last_of_series(company: Company, document: Document) -> bool:
     return last is document
 
 
-def delete(company: Company, document: Document, now: datetime.datetime) -> None:
-    """Delete a document: only the last of its series, without payments or a reversal."""
-    if document.receipts:
+def delete(
+    company: Company,
+    document: Document,
+    now: datetime.datetime,
+    assumptions: Assumptions = STRICT,
+) -> None:
+    """Delete a document (with ``assumptions``: only the last of its series, without payments
+    or a reversal)."""
+    if document.receipts and assumptions.no_delete_when_paid:
         raise Refusal("Documentul are incasari asociate. Stergeti mai intai incasarile.")
-    if document.reversed_by is not None:
+    if document.reversed_by is not None and assumptions.reversal_is_final:
         raise Refusal("Documentul a fost stornat si nu mai poate fi sters.")
-    if not _is_last_of_series(company, document):
+    if assumptions.delete_last_only and not _is_last_of_series(company, document):
         raise Refusal(
             "Se poate sterge doar ultimul document emis pe serie. Pentru celelalte folositi "
             "anularea."
         )
-    del company.documents[(document.kind, document.series, document.number)]
+    company.unfile(document)
     if document.status is DocumentStatus.ISSUED:
         _restock(company, document, now, +1)
     _undo_links(document)
@@ -295,15 +300,23 @@ def _undo_links(document: Document) -> None:
         document.origin.associated.remove(document)
 
 
-def cancel(company: Company, document: Document, now: datetime.datetime) -> None:
-    """Cancel a document: refused when it is cancelled already, paid, or reversed."""
+def cancel(
+    company: Company,
+    document: Document,
+    now: datetime.datetime,
+    assumptions: Assumptions = STRICT,
+) -> None:
+    """Cancel a document: refused when it is cancelled already (with ``assumptions``: paid, or
+    reversed)."""
     if document.status is DocumentStatus.CANCELLED:
         raise Refusal("Documentul este deja anulat.")
-    if document.receipts:
+    if document.receipts and assumptions.no_cancel_when_paid:
         raise Refusal("Documentul are incasari asociate si nu poate fi anulat.")
-    if document.status is DocumentStatus.REVERSED:
+    if document.status is DocumentStatus.REVERSED and assumptions.reversal_is_final:
         raise Refusal("Documentul a fost stornat si nu poate fi anulat.")
-    _restock(company, document, now, +1)
+    if document.status is DocumentStatus.ISSUED:
+        # A reversed invoice's goods went back to stock with its reversal already.
+        _restock(company, document, now, +1)
     _undo_links(document)
     document.status = DocumentStatus.CANCELLED
 
@@ -326,16 +339,17 @@ def add_payment(
     now: datetime.datetime,
     loop_time: float,
     make_link: LinkMaker,
+    assumptions: Assumptions = STRICT,
 ) -> tuple[Receipt, Document | None]:
     """Record a payment; on a proforma or order it produces the invoice (v6.9), returned too."""
     if document.status is DocumentStatus.CANCELLED:
         raise Refusal("Nu se pot adauga incasari pe un document anulat.")
-    if document.kind is DocumentKind.ESTIMATE:
+    if document.kind is DocumentKind.ESTIMATE and assumptions.no_payment_on_estimate:
         raise Refusal("Nu se pot adauga incasari pe un deviz.")
     if amount == 0:
         raise Refusal("SumaIncasata trebuie sa fie diferita de 0.")
     left = document.total - document.paid
-    if amount > 0 and amount > left:
+    if assumptions.no_overpayment and amount > 0 and amount > left:
         raise Refusal(
             f"Suma incasata ({messages.format_amount(amount)}) depaseste restul de plata "
             f"({messages.format_amount(left)})."
@@ -403,7 +417,11 @@ def delete_payment(document: Document, series: str, number: str) -> Receipt:
                 if holder is not None and receipt in holder.receipts:
                     holder.receipts.remove(receipt)
             return receipt
-    raise Refusal(f"Incasarea cu seria {series} si numarul {number} nu a fost gasita.")
+    # Not "nu a fost gasita": that wording is kept for a missing document or article.
+    raise Refusal(
+        f"Incasarea cu seria {series} si numarul {number} nu exista pe documentul "
+        f"{document.series} {document.number}."
+    )
 
 
 def reverse(
@@ -416,16 +434,18 @@ def reverse(
     now: datetime.datetime,
     loop_time: float,
     make_link: LinkMaker,
+    assumptions: Assumptions = STRICT,
 ) -> Document:
     """Reverse an invoice: a new invoice with the lines negated; the original is marked."""
     if document.kind is not DocumentKind.INVOICE:
         raise Refusal("Doar facturile pot fi stornate.")
     if document.status is DocumentStatus.CANCELLED:
         raise Refusal("Factura este anulata si nu poate fi stornata.")
-    if document.status is DocumentStatus.REVERSED:
-        raise Refusal("Factura a fost deja stornata.")
-    if document.reversal_of is not None:
-        raise Refusal("O factura de stornare nu poate fi stornata.")
+    if assumptions.reversal_is_final:
+        if document.status is DocumentStatus.REVERSED:
+            raise Refusal("Factura a fost deja stornata.")
+        if document.reversal_of is not None:
+            raise Refusal("O factura de stornare nu poate fi stornata.")
     series = series or document.series
     if number:
         if company.find(series, number, DocumentKind.INVOICE) is not None:

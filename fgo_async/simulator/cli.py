@@ -17,9 +17,11 @@ from collections.abc import Sequence
 
 from ..endpoints import Bucket
 from ..transport import is_loopback
+from .assumptions import ASSUMPTION_NAMES, Assumptions
 from .core import DEFAULT_IDENTICAL_WINDOW, DEFAULT_ISSUE_BUDGET, FgoSimulator
-from .faults import parse_fault_rule
+from .faults import FaultKind, parse_fault_rule
 from .latency import LatencyModel, LatencyTable, parse_latency
+from .methods import AUTH_FAILURES, DUPLICATE_REPLIES, ENVIRONMENTS
 from .state import Plan
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
 ]
 
 DEFAULT_PORT = 8089
+#: How many calls the served simulator keeps for ``/_simulator/calls`` (the summary counts all).
+DEFAULT_MAX_RECORDS = 10_000
 
 
 def _company(text: str) -> tuple[str, str, Plan]:
@@ -116,9 +120,9 @@ def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
         type=_fault,
         default=[],
         metavar="KIND[,key=value...]",
-        help="inject a fault: KIND is issue-timeout, drop-before, drop-after, slow-reply, 502, "
-        "503, broken-json or throttle; keys method, company, times, probability, delay, code, "
-        "retry_after (e.g. drop-after,method=factura/emitere,times=2 or 502,probability=0.05)",
+        help=f"inject a fault: KIND is {', '.join(k.value for k in FaultKind)}; keys method, "
+        "company, times, probability, delay, code, retry_after (e.g. "
+        "drop-after,method=factura/emitere,times=2 or 502,probability=0.05)",
     )
     parser.add_argument(
         "--limit",
@@ -143,6 +147,52 @@ def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="the vendor's time budget to issue an invoice (15 s)",
     )
+    parser.add_argument(
+        "--environment",
+        choices=ENVIRONMENTS,
+        default="production",
+        help="word bad credentials as the vendor's production (the default) or test "
+        "environment does",
+    )
+    parser.add_argument(
+        "--auth-failure",
+        choices=AUTH_FAILURES,
+        default="refusal",
+        help="answer bad credentials with a refusal (HTTP 200, the default) or with HTTP 500 "
+        "and a .NET exception's stack trace in the message",
+    )
+    parser.add_argument(
+        "--duplicate-reply",
+        choices=DUPLICATE_REPLIES,
+        default="factura",
+        help="name the invoice a duplicate check found in a Factura object besides the message "
+        "(factura, the default) or in the message only",
+    )
+    parser.add_argument(
+        "--nomenclator-code",
+        choices=("Cod", "Valoare"),
+        default="Cod",
+        help="the name of a nomenclator item's code: Cod as the live vendor (the default), "
+        "Valoare as its documents",
+    )
+    relaxable = ", ".join(name.replace("_", "-") for name in ASSUMPTION_NAMES)
+    parser.add_argument(
+        "--relax",
+        action="append",
+        choices=[*(name.replace("_", "-") for name in ASSUMPTION_NAMES), "all"],
+        default=[],
+        metavar="ASSUMPTION",
+        help="switch off one of the simulator's own rules, which no vendor document states "
+        f"(repeatable; all for every one): {relaxable}",
+    )
+    parser.add_argument(
+        "--max-records",
+        type=int,
+        default=DEFAULT_MAX_RECORDS,
+        metavar="N",
+        help=f"keep the latest N calls for /_simulator/calls (default {DEFAULT_MAX_RECORDS:,}; "
+        "0: every call); the summary counts them all",
+    )
 
 
 def simulator_from_args(args: argparse.Namespace) -> FgoSimulator:
@@ -159,6 +209,12 @@ def simulator_from_args(args: argparse.Namespace) -> FgoSimulator:
         seed=args.seed,
         identical_window=args.identical_window,
         issue_budget=args.issue_budget,
+        environment=args.environment,
+        auth_failure=args.auth_failure,
+        duplicate_reply=args.duplicate_reply,
+        nomenclator_code=args.nomenclator_code,
+        assumptions=Assumptions().without(args.relax),
+        max_records=args.max_records or None,
     )
     for cod_unic, key, plan in args.company:
         simulator.add_company(cod_unic, key, plan=plan)
@@ -192,11 +248,18 @@ async def serve(simulator: FgoSimulator, *, ready: asyncio.Event | None = None) 
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     async with simulator:
-        companies = ", ".join(sorted(simulator.companies)) or "none"
-        print(f"FGO simulator serving {simulator.base_url} (companies: {companies})", flush=True)
+        print(f"FGO simulator serving {simulator.base_url} ({_companies(simulator)})", flush=True)
         if ready is not None:
             ready.set()
         await stop.wait()
+
+
+def _companies(simulator: FgoSimulator) -> str:
+    # Thousands of companies make one line too long to read: name a few and count them.
+    names = sorted(simulator.companies)
+    if len(names) > 5:
+        return f"{len(names):,} companies: {', '.join(names[:3])}, ..."
+    return f"companies: {', '.join(names) or 'none'}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

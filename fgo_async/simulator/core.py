@@ -10,6 +10,9 @@ A call goes through these steps: decode the body (JSON or form) and record it wi
 redacted; admit it under the call discipline (or answer 429); draw its fault, if any; wait its
 latency while it is in flight; run the vendor method on the books; deliver the reply, or fail
 the way the fault says.
+
+Every step costs the same whatever the number of companies (lookups by key, no scan over the
+companies), so one simulator serves thousands of them; ``max_records`` bounds the calls kept.
 """
 
 from __future__ import annotations
@@ -24,16 +27,18 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ..codec import dumps_json
 from ..endpoints import ENDPOINTS, Bucket, Endpoint
 from ..transport import RawResponse
 from . import messages
+from .assumptions import Assumptions
 from .clock import SimulatedClock
 from .discipline import BUCKET_LABELS, CallDiscipline, Throttle
+from .encoding import dumps_reply
 from .faults import DEFAULT_SLOW_REPLY, Fault, FaultKind, FaultPlan
 from .latency import LatencyModel, LatencyTable
 from .messages import Refusal
 from .methods import VendorMethods
+from .nomenclators import ItemKey
 from .records import CallRecord, DisciplineSummary, Outcome, Violation, ViolationKind
 from .state import Company, Document, Plan, StockChange, StoredArticle, Warehouse
 from .wire import BodyError, decode_body, redact, text
@@ -47,6 +52,7 @@ __all__ = [
     "DEFAULT_IDENTICAL_WINDOW",
     "DEFAULT_ISSUE_BUDGET",
     "IN_PROCESS_BASE_URL",
+    "MAX_BODY",
     "FgoSimulator",
     "SimulatedDisconnect",
     "method_name",
@@ -60,6 +66,8 @@ DEFAULT_IDENTICAL_WINDOW = 10.0
 DEFAULT_ISSUE_BUDGET = 15.0
 #: The root URL in-process clients are given; nothing listens there, the transport never dials.
 IN_PROCESS_BASE_URL = "http://127.0.0.1/v1"
+#: The largest request body read, in bytes (an invoice of hundreds of lines is well under it).
+MAX_BODY = 1024**2
 
 _JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 _HTML_HEADERS = {"Content-Type": "text/html; charset=utf-8"}
@@ -108,6 +116,17 @@ class FgoSimulator:
     an identical invoice is answered HTTP 409 (0 disables it); ``issue_budget`` the vendor's 15 s;
     ``start_time`` the calendar time at the first call (default: now).
 
+    The vendor's observed behaviours to choose from: ``environment`` words bad credentials as
+    the live ``"production"`` (the default) or ``"test"`` environment does, and
+    ``auth_failure="exception"`` delivers them as HTTP 500 with a .NET stack trace in the
+    message; ``duplicate_reply="factura"`` (the default) names the invoice found by
+    ``VerificareDuplicat`` in a ``Factura`` object (series, number, link) besides the message,
+    ``"message"`` in the message only; ``nomenclator_code`` names a nomenclator item's code
+    (``"Cod"`` as live, ``"Valoare"`` as documented). ``assumptions`` are the simulator's own
+    rules, which no vendor document states
+    (:class:`~fgo_async.simulator.assumptions.Assumptions`, all in force by default).
+    ``max_records`` keeps only the latest calls in :attr:`calls` (None: all of them).
+
     Used as ``async with FgoSimulator(...) as sim`` it also serves HTTP on ``host``:``port``
     (``127.0.0.1`` and a free port by default; see :attr:`base_url`). Without serving,
     :meth:`transport` and :meth:`client` reach it in-process.
@@ -127,7 +146,15 @@ class FgoSimulator:
         identical_window: float = DEFAULT_IDENTICAL_WINDOW,
         issue_budget: float = DEFAULT_ISSUE_BUDGET,
         start_time: datetime.datetime | None = None,
+        environment: str = "production",
+        auth_failure: str = "refusal",
+        duplicate_reply: str = "factura",
+        nomenclator_code: ItemKey = "Cod",
+        assumptions: Assumptions | None = None,
+        max_records: int | None = None,
     ) -> None:
+        if max_records is not None and max_records < 1:
+            raise ValueError("max_records is at least 1 (or None: keep every call)")
         self.companies: dict[str, Company] = {}
         if isinstance(companies, Mapping):
             for cod_unic, key in companies.items():
@@ -145,14 +172,23 @@ class FgoSimulator:
         self._fault_rng = random.Random(None if seed is None else seed + 1)
         self.faults = FaultPlan(self._fault_rng)
         self.clock = SimulatedClock(start_time)
-        #: Every call, in order of arrival.
+        #: Every call, in order of arrival (the latest ``max_records`` of them).
         self.calls: list[CallRecord] = []
+        self.max_records = max_records
+        self._arrived = 0
+        self._forgotten: list[CallRecord] = []
+        self._forgotten_outcomes: dict[Outcome, int] = {}
         self.methods = VendorMethods(
             self.companies,
             now=self.clock.now,
             loop_time=self.clock.loop_time,
             make_link=self._make_link,
             identical_window=identical_window,
+            environment=environment,
+            auth_failure=auth_failure,
+            duplicate_reply=duplicate_reply,
+            nomenclator_code=nomenclator_code,
+            assumptions=assumptions,
         )
         self._links: dict[str, Document] = {}
         self._server: SimulatorServer | None = None
@@ -160,7 +196,8 @@ class FgoSimulator:
 
     def __repr__(self) -> str:
         where = self._server.base_url if self._server is not None else "in-process"
-        return f"<FgoSimulator {where} companies={sorted(self.companies)} calls={len(self.calls)}>"
+        names = sorted(self.companies) if len(self.companies) <= 5 else len(self.companies)
+        return f"<FgoSimulator {where} companies={names} calls={len(self.calls)}>"
 
     # -- configuration and state --------------------------------------------------------------
 
@@ -183,6 +220,15 @@ class FgoSimulator:
         self, value: LatencyTable | LatencyModel | float | Mapping[str, LatencyModel] | None
     ) -> None:
         self._latency = LatencyTable.of(value)
+
+    @property
+    def assumptions(self) -> Assumptions:
+        """The simulator's own rules in force (see :mod:`.assumptions`)."""
+        return self.methods.assumptions
+
+    @assumptions.setter
+    def assumptions(self, value: Assumptions) -> None:
+        self.methods.assumptions = value
 
     @property
     def identical_window(self) -> float:
@@ -275,8 +321,12 @@ class FgoSimulator:
         return [v for v in found if v.kind is wanted]
 
     def summary(self) -> DisciplineSummary:
-        """Counts of calls, violations, throttles and outcomes."""
-        return DisciplineSummary.of(self.calls, self.discipline.violations)
+        """Counts of calls, violations, throttles and outcomes (since the start or the last
+        :meth:`reset_records`, the calls no longer kept under ``max_records`` included)."""
+        self._settle_forgotten()
+        return DisciplineSummary.of(
+            self.calls, self.discipline.violations, earlier=self._forgotten_outcomes
+        )
 
     def calls_to(self, method: str, company: str | None = None) -> list[CallRecord]:
         """The calls of one vendor method (and company)."""
@@ -289,7 +339,30 @@ class FgoSimulator:
     def reset_records(self) -> None:
         """Forget the calls and violations recorded so far (the books and limits stay)."""
         self.calls.clear()
+        self._forgotten.clear()
+        self._forgotten_outcomes.clear()
         self.discipline.violations.clear()
+
+    def _remember(self, record: CallRecord) -> None:
+        self.calls.append(record)
+        limit = self.max_records
+        if limit is not None and len(self.calls) > limit:
+            # Forget the older half at once: amortised O(1) per call, not a shift per call.
+            cut = len(self.calls) - limit // 2
+            self._forgotten.extend(self.calls[:cut])
+            del self.calls[:cut]
+            self._settle_forgotten()
+
+    def _settle_forgotten(self) -> None:
+        # Forgotten calls still count in the summary once they have ended.
+        pending = []
+        for record in self._forgotten:
+            if record.outcome is Outcome.PENDING and record.reply_time is None:
+                pending.append(record)
+            else:
+                outcome = record.outcome
+                self._forgotten_outcomes[outcome] = self._forgotten_outcomes.get(outcome, 0) + 1
+        self._forgotten = pending
 
     # -- the entry point ----------------------------------------------------------------------
 
@@ -307,12 +380,13 @@ class FgoSimulator:
         """
         loop = asyncio.get_running_loop()
         record = CallRecord(
-            index=len(self.calls),
+            index=self._arrived,
             method=method_name(path),
             http_method=http_method.upper(),
             arrival=loop.time(),
         )
-        self.calls.append(record)
+        self._arrived += 1
+        self._remember(record)
         endpoint = ENDPOINTS.get(record.method)
         if endpoint is not None:
             record.bucket = endpoint.bucket
@@ -343,40 +417,49 @@ class FgoSimulator:
             return self._json(
                 record, 404, {"Success": False, "Message": message}, Outcome.NOT_FOUND
             )
-        if record.http_method != endpoint.http_method:
-            message = f"Metoda {record.method} se apeleaza prin {endpoint.http_method}."
+        # Nomenclators answer POST too, as the live vendor does; the other methods POST only.
+        verbs = ("GET", "POST") if endpoint.bucket is Bucket.NOMENCLATOR else ("POST",)
+        if record.http_method not in verbs:
+            message = f"Metoda {record.method} se apeleaza prin {' sau '.join(verbs)}."
             return self._json(
                 record, 405, {"Success": False, "Message": message}, Outcome.NOT_FOUND
             )
-        if endpoint.http_method == "GET" and body.strip():
+        if len(body) > MAX_BODY:
+            message = f"Cerere invalida: corpul cererii depaseste {MAX_BODY} octeti."
+            return self._json(record, 413, {"Success": False, "Message": message}, Outcome.REFUSED)
+        if record.http_method == "GET" and body.strip():
             # The vendor's CDN refuses a GET with a body before the API sees it.
             return self._page(record, 403, "Forbidden", Outcome.REFUSED)
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         try:
-            payload = (
-                dict(query) if endpoint.http_method == "GET" else decode_body(body, content_type)
-            )
+            payload: dict[str, Any] = dict(query) if endpoint.bucket is Bucket.NOMENCLATOR else {}
+            if record.http_method == "POST":
+                payload.update(decode_body(body, content_type))
         except BodyError as error:
             refusal = {"Success": False, "Message": f"Cerere invalida: {error}"}
             return self._json(record, 400, refusal, Outcome.REFUSED)
-        secrets = [c.private_key for c in self.companies.values()]
-        record.body = redact(payload, secrets)
         if endpoint.signed:
             record.company = text(payload.get("CodUnic"))
+        record.body = redact(payload, self._secrets_of(record.company))
         throttle = self.discipline.arrive(record)
         try:
             if throttle is not None:
                 return self._throttled(record, throttle)
-            return await self._process(record, endpoint, payload, query)
+            return await self._process(record, endpoint, payload)
         finally:
             self.discipline.leave(record)
+
+    def _secrets_of(self, cod_unic: str | None) -> list[str]:
+        # The key a body may hold by mistake is its own company's: one lookup, not a scan of
+        # every company's key (with 10,000 companies that scan was most of a call's time).
+        company = self.companies.get(cod_unic) if cod_unic is not None else None
+        return [company.private_key] if company is not None else []
 
     async def _process(
         self,
         record: CallRecord,
         endpoint: Endpoint[Any, Any],
         payload: Mapping[str, Any],
-        query: Mapping[str, str],
     ) -> RawResponse:
         fault = self.faults.draw(record)
         if fault is not None:
@@ -395,7 +478,7 @@ class FgoSimulator:
             reply = {"Success": False, "Message": messages.issue_timeout(code)}
             return self._json(record, 200, reply, Outcome.ISSUE_TIMEOUT)
         await _sleep(delay)
-        status, reply, outcome = self._run(endpoint, payload, query)
+        status, reply, outcome = self._run(endpoint, payload)
         record.reply = reply
         if fault is None:
             return self._json(record, status, reply, outcome)
@@ -409,6 +492,11 @@ class FgoSimulator:
         self.discipline.give_back_slot(record)
         if kind is FaultKind.DROP_BEFORE:
             raise SimulatedDisconnect(processed=False)
+        if kind is FaultKind.EXCEPTION:
+            trace = messages.dotnet_exception(messages.UNKNOWN_COMPANY_TEST, record.method)
+            return self._json(
+                record, 500, {"Success": False, "Message": trace}, Outcome.SERVER_ERROR
+            )
         if kind is FaultKind.THROTTLE:
             bucket = record.bucket or Bucket.FACTURA
             limit = self.discipline.limits[bucket]
@@ -431,11 +519,16 @@ class FgoSimulator:
         if kind is FaultKind.DROP_AFTER:
             record.message = _message(reply)
             raise SimulatedDisconnect(processed=True)
+        if kind is FaultKind.SERVER_ERROR:
+            # The call's own reply stays in the record: that is what the client lost.
+            self._finish(record, 500, Outcome.SERVER_ERROR, messages.SERVER_ERROR)
+            error = {"Success": False, "Message": messages.SERVER_ERROR}
+            return RawResponse(status=500, headers=dict(_JSON_HEADERS), body=dumps_reply(error))
         if kind is FaultKind.BAD_GATEWAY:
             record.message = _message(reply)
             return self._page(record, 502, "Bad Gateway", Outcome.SERVER_ERROR)
         if kind is FaultKind.BROKEN_JSON:
-            whole = dumps_json(reply).encode()
+            whole = dumps_reply(reply)
             self._finish(record, status, Outcome.BROKEN_JSON, _message(reply))
             return RawResponse(
                 status=status, headers=dict(_JSON_HEADERS), body=whole[: len(whole) // 2]
@@ -444,16 +537,17 @@ class FgoSimulator:
         return self._json(record, status, reply, outcome)
 
     def _run(
-        self, endpoint: Endpoint[Any, Any], payload: Mapping[str, Any], query: Mapping[str, str]
+        self, endpoint: Endpoint[Any, Any], payload: Mapping[str, Any]
     ) -> tuple[int, dict[str, Any], Outcome]:
         try:
             if endpoint.signed:
                 reply = self.methods.serve(endpoint.name, payload)
             else:
-                reply = self.methods.nomenclator(endpoint.name.split("/", 1)[1], query)
+                reply = self.methods.nomenclator(endpoint.name.split("/", 1)[1], payload)
         except Refusal as refusal:
             outcome = Outcome.CONFLICT if refusal.status == 409 else Outcome.REFUSED
-            return refusal.status, {"Success": False, "Message": refusal.message}, outcome
+            refused = {"Success": False, "Message": refusal.message, **refusal.extra}
+            return refusal.status, refused, outcome
         return 200, reply, Outcome.SUCCESS
 
     # -- replies ------------------------------------------------------------------------------
@@ -479,7 +573,7 @@ class FgoSimulator:
         return RawResponse(
             status=status,
             headers={**_JSON_HEADERS, **(headers or {})},
-            body=dumps_json(reply).encode("utf-8"),
+            body=dumps_reply(reply),
         )
 
     def _page(self, record: CallRecord, status: int, title: str, outcome: Outcome) -> RawResponse:

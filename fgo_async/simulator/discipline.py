@@ -36,8 +36,10 @@ BUCKET_LABELS: Mapping[Bucket, str] = {
     Bucket.NOMENCLATOR: "nomenclatoare",
 }
 
-# Arrivals this close to the limit count as on time: float sums of the loop clock are inexact.
-_TOLERANCE = 1e-9
+# Arrivals this close to the limit count as on time, and a wait this close to a whole second
+# is that second: float sums of the loop clock are inexact (10 s after 32759.92 is 9.99999999
+# s later), and a Retry-After of 21 for a wait of 20.000000000004 s would be a second too long.
+_TOLERANCE = 1e-6
 
 
 @attrs.frozen(kw_only=True)
@@ -103,7 +105,7 @@ class CallDiscipline:
                     f"(limit {limit:g} s)",
                 )
             )
-            retry_after = max(1, math.ceil(remaining))
+            retry_after = max(1, math.ceil(remaining - _TOLERANCE))
             return Throttle(
                 message=messages.throttled(BUCKET_LABELS[bucket], limit, retry_after),
                 retry_after=retry_after,

@@ -49,10 +49,18 @@ class FaultKind(str, enum.Enum):
     DROP_AFTER = "drop-after"
     #: The call is processed and answered ``delay`` seconds late.
     SLOW_REPLY = "slow-reply"
+    #: The vendor's unclassified server error after the call was processed (the invoice
+    #: exists): HTTP 500 with ``{"Success": false, "Message": "Ne pare rau, a intervenit o
+    #: eroare"}``. The reply the call would have had is lost.
+    SERVER_ERROR = "500"
     #: An HTML 502 page from the CDN after the call was processed: the reply was lost.
     BAD_GATEWAY = "502"
     #: An HTML 503 page before processing: the service was unavailable, nothing was done.
     UNAVAILABLE = "503"
+    #: HTTP 500 with the vendor's JSON, its message a .NET exception and its stack trace
+    #: ("System.Exception: Codul unic nu exista sau nu este asociat.", as seen live), before
+    #: processing: nothing was done.
+    EXCEPTION = "exception"
     #: The call is processed and its JSON reply cut short.
     BROKEN_JSON = "broken-json"
     #: HTTP 429 with a throttle message although the client kept the limits; nothing was done.
@@ -65,7 +73,13 @@ class FaultKind(str, enum.Enum):
 
 
 _PROCESSED = frozenset(
-    {FaultKind.DROP_AFTER, FaultKind.SLOW_REPLY, FaultKind.BAD_GATEWAY, FaultKind.BROKEN_JSON}
+    {
+        FaultKind.DROP_AFTER,
+        FaultKind.SLOW_REPLY,
+        FaultKind.SERVER_ERROR,
+        FaultKind.BAD_GATEWAY,
+        FaultKind.BROKEN_JSON,
+    }
 )
 
 

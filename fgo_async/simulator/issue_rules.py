@@ -22,11 +22,23 @@ from ..models import Customer, Invoice, InvoiceLine
 from ..models._fields import WIRE_KEY
 from ..validation import MAX_LENGTHS, check_cnp, check_cui
 from . import billing, messages, nomenclators
+from .assumptions import STRICT, Assumptions
 from .messages import Refusal
 from .state import DocumentKind, StoredCustomer
 from .wire import boolean, decimal, integer, text
 
-__all__ = ["RequestedInvoice", "RequestedLine", "document_kind", "read_date", "read_invoice"]
+__all__ = [
+    "VAT_ON_COLLECTION_NAMES",
+    "RequestedInvoice",
+    "RequestedLine",
+    "document_kind",
+    "read_date",
+    "read_invoice",
+]
+
+#: The names of "VAT on collection": v7.0's ``TvaLaIncasare`` (the vendor's authoritative
+#: name) and v3.2's ``TvaIncasare``. Both are accepted; the first wins when both are sent.
+VAT_ON_COLLECTION_NAMES = ("TvaLaIncasare", "TvaIncasare")
 
 _KINDS = {
     "factura": DocumentKind.INVOICE,
@@ -77,6 +89,10 @@ class RequestedInvoice:
     explanations: str | None
     check_duplicate: bool
     external_id: str | None
+    #: VAT on collection, as sent (None when not sent).
+    vat_on_collection: bool | None
+    #: Which of :data:`VAT_ON_COLLECTION_NAMES` the call sent, in that order.
+    vat_on_collection_names: tuple[str, ...]
     customer: StoredCustomer
     #: The customer's CUI/CNP can be used to find the customer again (a bad CNP is ignored).
     tax_id_usable: bool
@@ -148,8 +164,16 @@ def _lookup(value: str | None, table: tuple[tuple[str, str], ...], field: str, d
     return found[1]
 
 
-def read_invoice(payload: Mapping[str, Any], *, today: datetime.date) -> RequestedInvoice:
-    """Check an issue payload as the vendor does; the first problem is refused."""
+def read_invoice(
+    payload: Mapping[str, Any],
+    *,
+    today: datetime.date,
+    assumptions: Assumptions = STRICT,
+) -> RequestedInvoice:
+    """Check an issue payload as the vendor does; the first problem is refused.
+
+    VAT rates are checked against those in force on the issue date (``today`` by default).
+    """
     series = _optional_text(payload, "Serie")
     if series is None:
         raise Refusal(messages.required("Serie"))
@@ -166,9 +190,10 @@ def read_invoice(payload: Mapping[str, Any], *, today: datetime.date) -> Request
     ).upper()
     issue_date = read_date(payload.get("DataEmitere"), "DataEmitere") or today
     due_date = read_date(payload.get("DataScadenta"), "DataScadenta")
-    if due_date is not None and due_date < issue_date:
+    if assumptions.due_after_issue and due_date is not None and due_date < issue_date:
         raise Refusal("DataScadenta nu poate fi anterioara datei emiterii.")
-    lines = _read_lines(payload.get("Continut"), romanian)
+    lines = _read_lines(payload.get("Continut"), romanian, issue_date)
+    vat_names = tuple(n for n in VAT_ON_COLLECTION_NAMES if payload.get(n) not in (None, ""))
     return RequestedInvoice(
         kind=document_kind(document_type),
         document_type=document_type,
@@ -181,6 +206,8 @@ def read_invoice(payload: Mapping[str, Any], *, today: datetime.date) -> Request
         explanations=_optional_text(payload, "Explicatii"),
         check_duplicate=bool(boolean(payload.get("VerificareDuplicat"), False)),
         external_id=_optional_text(payload, "IdExtern"),
+        vat_on_collection=boolean(payload.get(vat_names[0])) if vat_names else None,
+        vat_on_collection_names=vat_names,
         customer=customer,
         tax_id_usable=tax_id_usable,
         lines=lines,
@@ -213,7 +240,7 @@ def _read_customer(
     _check_lengths(client, _CUSTOMER_LIMITS, "Client")
     external_id = None
     if client.get("IdExtern") not in (None, ""):
-        external_id = integer(client.get("IdExtern"))
+        external_id = integer(client.get("IdExtern"), "Client[IdExtern]")
         if external_id is None or external_id <= 0:
             raise Refusal("Client[IdExtern] trebuie sa fie un numar intreg mai mare decat 0.")
     tax_id = _optional_text(client, "CodUnic")
@@ -244,7 +271,7 @@ def _read_customer(
     return customer, romanian, tax_id_usable
 
 
-def _read_lines(value: Any, romanian: bool) -> tuple[RequestedLine, ...]:
+def _read_lines(value: Any, romanian: bool, issued: datetime.date) -> tuple[RequestedLine, ...]:
     if not isinstance(value, list) or not value:
         raise Refusal(
             messages.required("Continut", ": factura trebuie sa aiba cel putin un articol")
@@ -253,11 +280,13 @@ def _read_lines(value: Any, romanian: bool) -> tuple[RequestedLine, ...]:
     for index, item in enumerate(value):
         if not isinstance(item, Mapping):
             raise Refusal(f"Continut[{index}] nu este un articol.")
-        lines.append(_read_line(item, f"Continut[{index}]", romanian))
+        lines.append(_read_line(item, f"Continut[{index}]", romanian, issued))
     return tuple(lines)
 
 
-def _read_line(item: Mapping[str, Any], where: str, romanian: bool) -> RequestedLine:
+def _read_line(
+    item: Mapping[str, Any], where: str, romanian: bool, issued: datetime.date
+) -> RequestedLine:
     name = _optional_text(item, "Denumire")
     if name is None:
         raise Refusal(messages.required(f"{where}[Denumire]"))
@@ -265,16 +294,16 @@ def _read_line(item: Mapping[str, Any], where: str, romanian: bool) -> Requested
     if unit is None:
         raise Refusal(messages.required(f"{where}[UM]"))
     _check_lengths(item, _LINE_LIMITS, where)
-    quantity = decimal(item.get("NrProduse"))
+    quantity = decimal(item.get("NrProduse"), f"{where}[NrProduse]")
     if quantity is None:
         raise Refusal(messages.required(f"{where}[NrProduse]"))
     if quantity == 0:
         raise Refusal(f"{where}[NrProduse]: cantitatea trebuie sa fie diferita de 0.")
     vat_text = text(item.get("CotaTVA"))
-    vat_rate = decimal(item.get("CotaTVA"))
+    vat_rate = decimal(item.get("CotaTVA"), f"{where}[CotaTVA]")
     if vat_text is None or vat_rate is None:
         raise Refusal(messages.required(f"{where}[CotaTVA]"))
-    allowed = {value for _, value in nomenclators.VAT_RATES}
+    allowed = {value for _, value in nomenclators.vat_rates_on(issued)}
     if romanian and vat_text.strip() not in allowed:
         # The vendor compares the text: 21.0 is not 21 ("valoarea 21,0 nu exista").
         raise Refusal(messages.not_in_nomenclator(f"{where}[CotaTVA]", vat_text.strip()))
@@ -291,7 +320,7 @@ def _read_line(item: Mapping[str, Any], where: str, romanian: bool) -> Requested
             else f"{where}: lipseste pretul; transmiteti PretUnitar sau PretTotal."
         )
     if has_unit:
-        price = decimal(unit_price_raw)
+        price = decimal(unit_price_raw, f"{where}[PretUnitar]")
         if price is None:
             raise Refusal(f"{where}[PretUnitar]: valoarea {text(unit_price_raw)} nu este un numar.")
         if price < 0:
@@ -302,7 +331,7 @@ def _read_line(item: Mapping[str, Any], where: str, romanian: bool) -> Requested
         amounts = billing.from_unit_price(quantity, price, vat_rate)
         price_text = f"u{price}"
     else:
-        total = decimal(total_raw)
+        total = decimal(total_raw, f"{where}[PretTotal]")
         if total is None:
             raise Refusal(f"{where}[PretTotal]: valoarea {text(total_raw)} nu este un numar.")
         amounts = billing.from_total(quantity, total, vat_rate)

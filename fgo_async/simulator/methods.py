@@ -20,12 +20,21 @@ from ..codec import dig
 from ..endpoints import ENDPOINTS
 from ..signing import compute_hash
 from . import books, messages, nomenclators
+from .assumptions import Assumptions
 from .issue_rules import document_kind, read_date, read_invoice
 from .messages import Refusal
 from .state import Company, Document, Plan, StoredArticle
 from .wire import decimal, integer, text
 
-__all__ = ["MAX_CHANGED_ARTICLES", "MAX_CHANGED_HOURS", "MAX_GETLIST_CODES", "VendorMethods"]
+__all__ = [
+    "AUTH_FAILURES",
+    "DUPLICATE_REPLIES",
+    "ENVIRONMENTS",
+    "MAX_CHANGED_ARTICLES",
+    "MAX_CHANGED_HOURS",
+    "MAX_GETLIST_CODES",
+    "VendorMethods",
+]
 
 MAX_CHANGED_ARTICLES = 200
 MAX_CHANGED_HOURS = 170
@@ -43,6 +52,21 @@ _PLAN_NEEDED: Mapping[str, Plan] = {
     "articol/articolemodificate": Plan.ENTERPRISE,
 }
 _PLAN_ORDER = (Plan.PRO, Plan.PREMIUM, Plan.ENTERPRISE)
+
+#: Whose wording bad credentials get: the live vendor's production or test environment.
+ENVIRONMENTS = ("production", "test")
+#: How bad credentials are answered: a refusal (HTTP 200), or HTTP 500 with a .NET exception.
+AUTH_FAILURES = ("refusal", "exception")
+#: How a duplicate is refused: with the existing invoice in a ``Factura`` object (series,
+#: number, link), or in the message alone (series and number, no link).
+DUPLICATE_REPLIES = ("factura", "message")
+
+
+def _one_of(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{option} is one of {', '.join(allowed)}, not {value!r}")
+    return value
+
 
 Reply = dict[str, Any]
 Handler = Callable[[Company, Mapping[str, Any]], Reply]
@@ -72,9 +96,13 @@ def _fraction(rate: Decimal) -> Decimal:
 class VendorMethods:
     """The vendor methods over a set of companies.
 
-    ``now`` gives the simulated wall-clock time (for issue dates and the article change log),
-    ``loop_time`` the event loop's clock (for the identical-invoice window of
-    ``identical_window`` seconds), ``make_link`` the PDF link of a document.
+    ``now`` gives the simulated wall-clock time (for issue dates, VAT rates and the article
+    change log), ``loop_time`` the event loop's clock (for the identical-invoice window of
+    ``identical_window`` seconds), ``make_link`` the PDF link of a document. The other options
+    choose among the vendor's observed behaviours: ``environment`` (:data:`ENVIRONMENTS`) and
+    ``auth_failure`` (:data:`AUTH_FAILURES`) for bad credentials, ``duplicate_reply``
+    (:data:`DUPLICATE_REPLIES`), ``nomenclator_code`` (``"Cod"`` as live, ``"Valoare"`` as
+    documented); ``assumptions`` are the simulator's own rules in force.
     """
 
     def __init__(
@@ -85,12 +113,24 @@ class VendorMethods:
         loop_time: Callable[[], float],
         make_link: books.LinkMaker,
         identical_window: float = 10.0,
+        environment: str = "production",
+        auth_failure: str = "refusal",
+        duplicate_reply: str = "factura",
+        nomenclator_code: nomenclators.ItemKey = "Cod",
+        assumptions: Assumptions | None = None,
     ) -> None:
         self.companies = companies
         self.now = now
         self.loop_time = loop_time
         self.make_link = make_link
         self.identical_window = identical_window
+        self.environment = _one_of(environment, ENVIRONMENTS, "environment")
+        self.auth_failure = _one_of(auth_failure, AUTH_FAILURES, "auth_failure")
+        self.duplicate_reply = _one_of(duplicate_reply, DUPLICATE_REPLIES, "duplicate_reply")
+        if nomenclator_code not in ("Cod", "Valoare"):
+            raise ValueError(f"nomenclator_code is Cod or Valoare, not {nomenclator_code!r}")
+        self.nomenclator_code: nomenclators.ItemKey = nomenclator_code
+        self.assumptions = assumptions or Assumptions()
         self._handlers: dict[str, Handler] = {
             "factura/emitere": self.issue,
             "factura/print": self.print_invoice,
@@ -125,12 +165,15 @@ class VendorMethods:
         return handler(company, payload)
 
     def authenticate(self, name: str, payload: Mapping[str, Any]) -> Company:
-        """The calling company, once its ``CodUnic`` and ``Hash`` are right."""
+        """The calling company, once its ``CodUnic`` and ``Hash`` are right.
+
+        An unknown company and a wrong Hash are refused alike, as the vendor does.
+        """
         cod_unic = _required_text(payload, "CodUnic")
+        sent = _required_text(payload, "Hash")
         company = self.companies.get(cod_unic)
         if company is None:
-            raise Refusal(f"Firma cu codul unic {cod_unic} nu are un utilizator API activ.")
-        sent = _required_text(payload, "Hash")
+            raise self._unauthorized(name, cod_unic)
         endpoint = ENDPOINTS[name]
         subject = ""
         if endpoint.hash_input is not None:
@@ -138,18 +181,24 @@ class VendorMethods:
         expected = compute_hash(company.cod_unic, company.private_key, subject)
         # Compared in constant time, like any credential; the vendor wants upper-case hex.
         if not hmac.compare_digest(sent.encode(), expected.encode()):
-            raise Refusal(
-                "Hash invalid. Verificati modul de calcul al hash-ului pentru aceasta metoda."
-            )
+            raise self._unauthorized(name, cod_unic)
         return company
 
-    @staticmethod
-    def nomenclator(name: str, query: Mapping[str, str]) -> Reply:
-        """The reply of ``nomenclator/<name>`` (``judet`` for ``localitati`` in the query)."""
-        county = query.get("judet") or query.get("Judet")
+    def _unauthorized(self, name: str, cod_unic: str) -> Refusal:
+        message = messages.unauthorized(cod_unic, self.environment)
+        if self.auth_failure == "exception":
+            return Refusal(messages.dotnet_exception(message, name), status=500)
+        return Refusal(message)
+
+    def nomenclator(self, name: str, params: Mapping[str, Any]) -> Reply:
+        """The reply of ``nomenclator/<name>``; ``params`` come from the query or the body
+        (``judet`` for ``localitati``)."""
+        county = text(params.get("judet")) or text(params.get("Judet"))
         if name == "localitati" and not county:
-            raise Refusal(messages.required("judet"))
-        reply = nomenclators.nomenclator_reply(name, county)
+            raise Refusal(messages.COUNTY_NEEDED)
+        reply = nomenclators.nomenclator_reply(
+            name, county, today=self.now().date(), item_key=self.nomenclator_code
+        )
         if reply is None:
             raise Refusal(messages.not_in_nomenclator("judet", county or ""))
         return reply
@@ -159,15 +208,14 @@ class VendorMethods:
     def issue(self, company: Company, payload: Mapping[str, Any]) -> Reply:
         """``factura/emitere``."""
         now = self.now()
-        request = read_invoice(payload, today=now.date())
+        request = read_invoice(payload, today=now.date(), assumptions=self.assumptions)
         existing = books.find_duplicate(company, request)
         if existing is not None:
-            reason = (
-                f"Pentru IdExtern {request.external_id}"
-                if request.external_id
-                else "Documentul cu aceasta serie si acest numar"
+            found = {"Serie": existing.series, "Numar": existing.number, "Link": existing.link}
+            raise Refusal(
+                messages.already_saved(existing.series, existing.number),
+                extra={"Factura": found} if self.duplicate_reply == "factura" else None,
             )
-            raise Refusal(messages.already_issued(existing.series, existing.number, reason))
         identical = books.find_identical(company, request, self.loop_time(), self.identical_window)
         if identical is not None:
             raise Refusal(
@@ -208,12 +256,12 @@ class VendorMethods:
 
     def delete(self, company: Company, payload: Mapping[str, Any]) -> Reply:
         """``factura/stergere``."""
-        books.delete(company, self._document(company, payload), self.now())
+        books.delete(company, self._document(company, payload), self.now(), self.assumptions)
         return {"Success": True, "Message": "Factura a fost stearsa."}
 
     def cancel(self, company: Company, payload: Mapping[str, Any]) -> Reply:
         """``factura/anulare``."""
-        books.cancel(company, self._document(company, payload), self.now())
+        books.cancel(company, self._document(company, payload), self.now(), self.assumptions)
         return {"Success": True, "Message": "Factura a fost anulata."}
 
     def status(self, company: Company, payload: Mapping[str, Any]) -> Reply:
@@ -246,7 +294,7 @@ class VendorMethods:
         payment_type = _required_text(payload, "TipIncasare")
         if nomenclators.lookup(nomenclators.PAYMENT_TYPES, payment_type) is None:
             raise Refusal(messages.not_in_nomenclator("TipIncasare", payment_type))
-        amount = decimal(payload.get("SumaIncasata"))
+        amount = decimal(payload.get("SumaIncasata"), "SumaIncasata")
         if amount is None:
             raise Refusal(messages.required("SumaIncasata"))
         paid_at = _read_datetime(_required_text(payload, "DataIncasare"))
@@ -261,6 +309,7 @@ class VendorMethods:
             now=self.now(),
             loop_time=self.loop_time(),
             make_link=self.make_link,
+            assumptions=self.assumptions,
         )
         reply = _ok(Incasare={"Numar": receipt.number, "Serie": receipt.series})
         if produced is not None:
@@ -295,6 +344,7 @@ class VendorMethods:
             now=self.now(),
             loop_time=self.loop_time(),
             make_link=self.make_link,
+            assumptions=self.assumptions,
         )
         return _ok(
             Factura={"Numar": reversal.number, "Serie": reversal.series, "Link": reversal.link}
@@ -330,10 +380,10 @@ class VendorMethods:
 
     @staticmethod
     def _page(payload: Mapping[str, Any]) -> tuple[int, int]:
-        page = integer(payload.get("NrPagina"))
+        page = integer(payload.get("NrPagina"), "NrPagina")
         if page is None:
             raise Refusal(messages.required("NrPagina"))
-        size = integer(payload.get("NrArticole")) if payload.get("NrArticole") else 10
+        size = integer(payload.get("NrArticole"), "NrArticole") if payload.get("NrArticole") else 10
         if page < 1 or size is None or size < 1:
             raise Refusal("NrPagina si NrArticole trebuie sa fie numere mai mari decat 0.")
         return page, size
@@ -385,10 +435,14 @@ class VendorMethods:
     def changed_articles(self, company: Company, payload: Mapping[str, Any]) -> Reply:
         """``articol/articolemodificate``: the articles changed in [now - NumarOre,
         now - NumarOrePanaLa], at most the 200 most recent, oldest first."""
-        hours = integer(payload.get("NumarOre")) if payload.get("NumarOre") else 24
+        hours = integer(payload.get("NumarOre"), "NumarOre") if payload.get("NumarOre") else 24
         if hours is None or not 1 <= hours <= MAX_CHANGED_HOURS:
             raise Refusal(f"NumarOre trebuie sa fie intre 1 si {MAX_CHANGED_HOURS}.")
-        until = integer(payload.get("NumarOrePanaLa")) if payload.get("NumarOrePanaLa") else 0
+        until = (
+            integer(payload.get("NumarOrePanaLa"), "NumarOrePanaLa")
+            if payload.get("NumarOrePanaLa")
+            else 0
+        )
         if until is None or not 0 <= until < hours:
             raise Refusal("NumarOrePanaLa trebuie sa fie mai mic decat NumarOre.")
         now = self.now()

@@ -1,15 +1,20 @@
 """The simulator's nomenclators: real Romanian data, served as the vendor serves it.
 
-Each nomenclator is a tuple of ``(Nume, Valoare)`` pairs; :func:`nomenclator_reply` turns one into
-the vendor's ``{"Success": true, "List": [{"Nume": ..., "Valoare": ...}]}``. The lookups
+Each nomenclator is a tuple of ``(name, code)`` pairs; :func:`nomenclator_reply` turns one into
+the vendor's reply, ``{"Success": true, "List": [{"Nume": ..., "Cod": ...}]}`` as the live
+vendor answers (ASCII names, no diacritics), or with ``"Valoare"`` for the code as the vendor's
+documents show it. VAT rates change with the law: :func:`vat_rates_on` gives the rates in force
+on a day (19 % became 21 % on 2025-08-01), for ``nomenclator/tva`` today and for an invoice's
+lines on its issue date. The lookups
 (:func:`find_county`, :func:`find_country`...) are what the issue rules use to accept a county
 or a country by its name or its code, without regard to case or diacritics, as FGO does.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from ..signing import flatten_diacritics
 from ._countries import COUNTRIES
@@ -24,7 +29,9 @@ __all__ = [
     "LOCALITIES",
     "NOMENCLATORS",
     "PAYMENT_TYPES",
+    "VAT_PERIODS",
     "VAT_RATES",
+    "ItemKey",
     "find_country",
     "find_county",
     "fold",
@@ -32,7 +39,11 @@ __all__ = [
     "localities",
     "lookup",
     "nomenclator_reply",
+    "vat_rates_on",
 ]
+
+#: The key of an item's code in a nomenclator reply: ``Cod`` live, ``Valoare`` in the documents.
+ItemKey = Literal["Cod", "Valoare"]
 
 #: The 41 counties and Bucharest, with their vehicle-plate codes (``nomenclator/judet``).
 COUNTIES: tuple[tuple[str, str], ...] = (
@@ -52,6 +63,13 @@ COUNTIES: tuple[tuple[str, str], ...] = (
 VAT_RATES: tuple[tuple[str, str], ...] = (
     ("21%", "21"), ("11%", "11"), ("9%", "9"), ("5%", "5"), ("0%", "0"),
 )  # fmt: skip
+
+#: Romania's VAT rates by the day they came in force, oldest first; the first period also
+#: stands for any earlier day.
+VAT_PERIODS: tuple[tuple[datetime.date, tuple[tuple[str, str], ...]], ...] = (
+    (datetime.date(2017, 1, 1), (("19%", "19"), ("9%", "9"), ("5%", "5"), ("0%", "0"))),
+    (datetime.date(2025, 8, 1), VAT_RATES),
+)
 
 #: The currencies of the National Bank of Romania's daily rates that shops invoice in.
 CURRENCIES: tuple[tuple[str, str], ...] = (
@@ -96,7 +114,7 @@ BANKS: tuple[tuple[str, str], ...] = (
 #: ``nomenclator/localitati?judet=...`` for a few counties (by county code). A county that is
 #: in the nomenclator but not here answers an empty list.
 LOCALITIES: Mapping[str, tuple[str, ...]] = {
-    "B": ("Sector 1", "Sector 2", "Sector 3", "Sector 4", "Sector 5", "Sector 6"),
+    "B": ("Sector-1", "Sector-2", "Sector-3", "Sector-4", "Sector-5", "Sector-6"),
     "BV": (
         "Brasov", "Codlea", "Fagaras", "Ghimbav", "Predeal", "Rasnov", "Sacele", "Zarnesti",
         "Bran", "Cristian", "Harman", "Prejmer", "Sanpetru", "Tarlungeni",
@@ -173,6 +191,15 @@ def is_romania(country: str | None) -> bool:
     return found is not None and found[1] == "RO"
 
 
+def vat_rates_on(day: datetime.date) -> tuple[tuple[str, str], ...]:
+    """The VAT rates in force in Romania on ``day``."""
+    rates = VAT_PERIODS[0][1]
+    for since, in_force in VAT_PERIODS:
+        if day >= since:
+            rates = in_force
+    return rates
+
+
 def localities(county: str) -> tuple[str, ...] | None:
     """The localities of ``county`` (name or code), or None when the county does not exist."""
     found = find_county(county)
@@ -181,14 +208,26 @@ def localities(county: str) -> tuple[str, ...] | None:
     return LOCALITIES.get(found[1], ())
 
 
-def nomenclator_reply(name: str, county: str | None = None) -> dict[str, Any] | None:
-    """The vendor's reply for nomenclator ``name``, or None when there is no such list."""
+def nomenclator_reply(
+    name: str,
+    county: str | None = None,
+    *,
+    today: datetime.date | None = None,
+    item_key: ItemKey = "Cod",
+) -> dict[str, Any] | None:
+    """The vendor's reply for nomenclator ``name``, or None when there is no such list.
+
+    ``county`` is the ``judet`` of ``localitati``; ``today`` the day whose VAT rates ``tva``
+    lists (the current rates without it); ``item_key`` names each item's code.
+    """
     if name == "localitati":
         places = localities(county or "")
         if places is None:
             return None
-        return {"Success": True, "List": [{"Nume": p, "Valoare": p} for p in places]}
+        return {"Success": True, "List": [{"Nume": p, item_key: p} for p in places]}
     table = NOMENCLATORS.get(name)
     if table is None:
         return None
-    return {"Success": True, "List": [{"Nume": n, "Valoare": v} for n, v in table]}
+    if name == "tva" and today is not None:
+        table = vat_rates_on(today)
+    return {"Success": True, "List": [{"Nume": n, item_key: v} for n, v in table]}

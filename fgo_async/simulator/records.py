@@ -117,15 +117,21 @@ class DisciplineSummary:
         return self.rate_violations + self.overlaps
 
     @classmethod
-    def of(cls, calls: Iterable[CallRecord], violations: Iterable[Violation]) -> DisciplineSummary:
-        """The summary of ``calls`` and their ``violations``."""
-        listed = list(calls)
+    def of(
+        cls,
+        calls: Iterable[CallRecord],
+        violations: Iterable[Violation],
+        *,
+        earlier: Mapping[Outcome, int] | None = None,
+    ) -> DisciplineSummary:
+        """The summary of ``calls`` and their ``violations``; ``earlier`` counts the outcomes
+        of calls no longer listed."""
         found = list(violations)
-        outcomes: dict[Outcome, int] = {}
-        for call in listed:
+        outcomes: dict[Outcome, int] = dict(earlier or {})
+        for call in calls:
             outcomes[call.outcome] = outcomes.get(call.outcome, 0) + 1
         return cls(
-            calls=len(listed),
+            calls=sum(outcomes.values()),
             rate_violations=sum(v.kind is ViolationKind.RATE for v in found),
             overlaps=sum(v.kind is ViolationKind.OVERLAP for v in found),
             throttled=outcomes.get(Outcome.THROTTLED, 0),

@@ -2,10 +2,15 @@
 
 Routes:
 
-- ``/v1/<controller>/<method>``: the vendor's API (``POST`` methods, ``GET`` nomenclators).
+- ``/v1/<controller>/<method>``: the vendor's API (``POST`` methods, nomenclators by ``GET`` or
+  ``POST``); any other path is answered by the simulator too, as an unknown method (HTTP 404 with
+  the vendor's JSON), so that a client never meets a reply of another shape by mistake.
 - ``GET /v1/document/<token>.pdf``: the PDF a document's ``Link`` points to (a one-page stand-in).
 - ``/_simulator/...``: control and inspection for tools other than Python: ``GET calls``,
   ``GET summary``, ``GET faults``, ``POST faults`` (a rule as JSON), ``DELETE faults``.
+
+A body larger than :data:`~fgo_async.simulator.core.MAX_BODY` is refused with HTTP 413 and the
+vendor's JSON shape, as :meth:`FgoSimulator.handle` refuses it in-process.
 
 A fault that drops the connection closes it, before or after the call was processed. The server
 binds to loopback unless told otherwise, with ``allow_remote``: it has no authentication of its
@@ -21,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..transport import is_loopback
-from .core import SimulatedDisconnect
+from .core import MAX_BODY, SimulatedDisconnect
+from .encoding import dumps_reply
 from .faults import FaultRule
 
 if TYPE_CHECKING:
@@ -43,9 +49,21 @@ _PDF = (
 )
 
 
+def _vendor_json(status: int, message: str) -> web.Response:
+    return web.Response(
+        status=status,
+        body=dumps_reply({"Success": False, "Message": message}),
+        content_type="application/json",
+        charset="utf-8",
+    )
+
+
 async def _api(request: web.Request) -> web.StreamResponse:
     simulator = request.app[_SIMULATOR_KEY]
-    body = await request.read()
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _vendor_json(413, f"Cerere invalida: corpul cererii depaseste {MAX_BODY} octeti.")
     try:
         reply = await simulator.handle(
             request.method, request.path, dict(request.query), dict(request.headers), body
@@ -62,7 +80,7 @@ async def _document(request: web.Request) -> web.StreamResponse:
     simulator = request.app[_SIMULATOR_KEY]
     document = simulator.document_for_link(request.match_info["token"])
     if document is None:
-        raise web.HTTPNotFound()
+        return _vendor_json(404, "Documentul nu exista.")
     return web.Response(body=_PDF, content_type="application/pdf")
 
 
@@ -124,13 +142,14 @@ async def _faults(request: web.Request) -> web.StreamResponse:
 
 def build_app(simulator: FgoSimulator) -> web.Application:
     """The aiohttp application serving ``simulator``."""
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY)
     app[_SIMULATOR_KEY] = simulator
     app.router.add_get(f"{API_PREFIX}/document/{{token}}.pdf", _document)
-    app.router.add_route("*", f"{API_PREFIX}/{{controller}}/{{method}}", _api)
     app.router.add_get("/_simulator/calls", _calls)
     app.router.add_get("/_simulator/summary", _summary)
     app.router.add_route("*", "/_simulator/faults", _faults)
+    # Last: the API, and every other path answered as an unknown method.
+    app.router.add_route("*", "/{path:.*}", _api)
     return app
 
 

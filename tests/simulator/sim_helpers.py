@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fgo_async import Customer, Invoice, InvoiceLine
+from fgo_async.codec import dumps_json, encode_form, loads_json
 from fgo_async.endpoints import ENDPOINTS
 from fgo_async.signing import compute_hash
+from fgo_async.simulator import FgoSimulator
+from fgo_async.testing import TEST_COMPANY, TEST_PRIVATE_KEY
 
 
 def invoice_payload(**overrides: Any) -> dict[str, Any]:
@@ -79,3 +82,28 @@ def make_invoice(**overrides: Any) -> Invoice:
     }
     fields.update(overrides)
     return Invoice(**fields)
+
+
+async def send(
+    simulator: FgoSimulator,
+    method: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    company: str = TEST_COMPANY,
+    key: str = TEST_PRIVATE_KEY,
+    form: bool = False,
+    signed: dict[str, Any] | None = None,
+) -> tuple[int, dict[str, str], Any]:
+    """One signed POST to ``simulator`` in-process; returns (status, headers, JSON or bytes)."""
+    body_data = signed or sign(method, payload or {}, company=company, key=key)
+    if form:
+        body = encode_form(body_data).encode()
+        content_type = "application/x-www-form-urlencoded"
+    else:
+        body = dumps_json(body_data).encode()
+        content_type = "application/json"
+    reply = await simulator.handle(
+        "POST", f"/v1/{method}", {}, {"Content-Type": content_type}, body
+    )
+    data = loads_json(reply.body) if reply.body.startswith(b"{") else reply.body
+    return reply.status, dict(reply.headers), data

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from fgo_async.endpoints import Bucket
-from fgo_async.simulator import DocumentStatus, FgoSimulator
+from fgo_async.simulator import Assumptions, DocumentStatus, FgoSimulator, StoredArticle
 from fgo_async.simulator.cli import build_parser, serve, simulator_from_args
 from fgo_async.testing import TEST_COMPANY, VirtualClock
 from tests.simulator.sim_helpers import invoice_payload
@@ -41,7 +42,7 @@ async def test_paid_documents_cannot_be_cancelled_or_deleted(call: Any) -> None:
     await call("factura/incasare", PAY)
     assert "are incasari asociate" in await message(call, "factura/anulare", REF)
     assert "Stergeti mai intai incasarile" in await message(call, "factura/stergere", REF)
-    assert "nu a fost gasita" in await message(
+    assert "Incasarea cu seria CH si numarul 9 nu exista pe documentul BV 001" in await message(
         call,
         "factura/stergereincasare",
         {"NumarFactura": "001", "SerieFactura": "BV", "SerieIncasare": "CH", "NumarIncasare": "9"},
@@ -165,3 +166,42 @@ async def test_serve_prints_its_url_and_stops_when_cancelled(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert "FGO simulator serving http://127.0.0.1:" in capsys.readouterr().out
+
+
+async def test_order_ids_are_found_again_after_a_delete(
+    call: Any, fgo_simulator: FgoSimulator
+) -> None:
+    fgo_simulator.assumptions = Assumptions.none()
+    await call("factura/emitere", invoice_payload(IdExtern="A"))
+    await call("factura/emitere", invoice_payload(IdExtern="A"))  # no duplicate check: issued
+    await call("factura/stergere", REF)
+    again = await call("factura/emitere", invoice_payload(IdExtern="A", VerificareDuplicat=True))
+    assert "seria BV numarul 002" in again[2]["Message"]  # the one left is the duplicate
+    await call("factura/stergere", {"Numar": "002", "Serie": "BV"})
+    issued = await call("factura/emitere", invoice_payload(IdExtern="A", VerificareDuplicat=True))
+    assert issued[2]["Success"] is True
+
+
+async def test_articles_appended_to_the_list_are_found(
+    call: Any, fgo_simulator: FgoSimulator
+) -> None:
+    fgo_simulator.add_article(TEST_COMPANY, name="Pix", code="PIX")
+    assert (await call("articol/get", {"CodArticol": "PIX"}))[2]["Success"] is True
+    articles = fgo_simulator.company(TEST_COMPANY).articles
+    articles.append(StoredArticle(name="Caiet", code="CAIET", unit="buc",
+                                  unit_price=Decimal(3), vat_rate=Decimal(21)))  # fmt: skip
+    assert (await call("articol/get", {"CodArticol": "CAIET"}))[2]["Result"]["Nume"] == "Caiet"
+    articles.clear()
+    assert (await call("articol/get", {"CodArticol": "PIX"}))[2]["Success"] is False
+
+
+async def test_a_renamed_customer_is_found_by_its_new_name(
+    call: Any, fgo_simulator: FgoSimulator
+) -> None:
+    person = {"Denumire": "Ana Pop", "Tip": "PF", "Tara": "RO", "Judet": "Cluj", "IdExtern": 7}
+    await call("factura/emitere", invoice_payload(Client=person))
+    renamed = {**person, "Denumire": "Ana Pop-Ionescu"}
+    await call("factura/emitere", invoice_payload(Client=renamed))  # found by IdExtern
+    await call("factura/emitere", invoice_payload(Client={**renamed, "IdExtern": None}))
+    customers = fgo_simulator.company(TEST_COMPANY).customers
+    assert [(c.name, c.external_id) for c in customers] == [("Ana Pop-Ionescu", 7)]

@@ -41,6 +41,39 @@ def test_options_build_the_simulator() -> None:
     assert "key-one" not in repr(sim)
 
 
+def test_options_choose_the_vendors_observed_behaviours() -> None:
+    sim = simulator_from_args(build_parser().parse_args(["--company", "1:k"]))
+    methods = sim.methods
+    assert (methods.environment, methods.auth_failure, methods.duplicate_reply) == (
+        "production",
+        "refusal",
+        "factura",
+    )
+    assert (methods.nomenclator_code, sim.max_records) == ("Cod", 10_000)
+    args = build_parser().parse_args(
+        [
+            "--company", "1:k", "--environment", "test", "--auth-failure", "exception",
+            "--duplicate-reply", "message", "--nomenclator-code", "Valoare", "--max-records", "0",
+        ]
+    )  # fmt: skip
+    sim = simulator_from_args(args)
+    methods = sim.methods
+    assert (methods.environment, methods.auth_failure, methods.duplicate_reply) == (
+        "test",
+        "exception",
+        "message",
+    )
+    assert (methods.nomenclator_code, sim.max_records) == ("Valoare", None)
+
+
+def test_the_help_names_every_fault_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for kind in FaultKind:
+        assert kind.value in shown
+
+
 @pytest.mark.parametrize(
     ("argv", "complaint"),
     [
@@ -50,6 +83,8 @@ def test_options_build_the_simulator() -> None:
         (["--company", "1:k", "--fault", "meteor"], "meteor"),
         (["--company", "1:k", "--limit", "galaxy=3"], "BUCKET=SECONDS"),
         (["--company", "1:k:gold"], "plan 'gold'"),
+        (["--company", "1:k", "--environment", "staging"], "invalid choice: 'staging'"),
+        (["--company", "1:k", "--max-records", "-1"], "max_records"),
     ],
 )
 def test_bad_options_are_refused(
@@ -76,7 +111,7 @@ async def test_serves_until_interrupted() -> None:
         base_url = line.split()[3]
         url = f"{base_url}/nomenclator/tva"
         body = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read())
-        assert json.loads(body)["List"][0] == {"Nume": "21%", "Valoare": "21"}
+        assert json.loads(body)["List"][0] == {"Nume": "21%", "Cod": "21"}
     finally:
         process.terminate()
         assert await asyncio.wait_for(process.wait(), 20) == 0

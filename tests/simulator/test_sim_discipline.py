@@ -9,7 +9,8 @@ import pytest
 
 from fgo_async.endpoints import Bucket
 from fgo_async.protocol import DEFAULT_PATTERNS
-from fgo_async.simulator import FgoSimulator, FixedLatency, Outcome, ViolationKind
+from fgo_async.simulator import CallRecord, FgoSimulator, FixedLatency, Outcome, ViolationKind
+from fgo_async.simulator.discipline import CallDiscipline
 from fgo_async.testing import TEST_COMPANY, TEST_PRIVATE_KEY, VirtualClock
 from tests.simulator.sim_helpers import invoice_payload
 
@@ -175,3 +176,20 @@ async def test_reset_records_keeps_the_books(call: Any, fgo_simulator: FgoSimula
     fgo_simulator.reset_records()
     assert (fgo_simulator.calls, fgo_simulator.violations()) == ([], [])
     assert fgo_simulator.document(TEST_COMPANY, "BV", "001") is not None
+
+
+def test_retry_after_is_not_a_second_too_long_from_float_sums() -> None:
+    # On this loop time, 10 s later is 9.999999999996362 s later in floats: 30 s minus that is
+    # 20.000000000003638, which a plain ceil turns into 21.
+    start = 32759.91834930728
+    discipline = CallDiscipline()
+    first = CallRecord(index=0, method="articol/list", http_method="POST", arrival=start)
+    later = CallRecord(index=1, method="articol/list", http_method="POST", arrival=start + 10.0)
+    for record in (first, later):
+        record.company, record.bucket = TEST_COMPANY, Bucket.ARTICOL_LIST
+    assert discipline.arrive(first) is None
+    discipline.leave(first)
+    throttle = discipline.arrive(later)
+    assert throttle is not None
+    assert throttle.retry_after == 20
+    assert "Reincercati peste 20 secunde" in throttle.message

@@ -74,7 +74,7 @@ async def test_a_wrong_hash_is_refused(fgo_simulator: FgoSimulator) -> None:
     ):
         data = await reply.json()
     assert (reply.status, data["Success"]) == (200, False)
-    assert "Hash invalid" in data["Message"]
+    assert data["Message"].startswith("Combinatia utilizator/companie nu este autorizata")
 
 
 async def test_a_second_invoice_within_one_second_gets_429(fgo_simulator: FgoSimulator) -> None:
@@ -120,7 +120,9 @@ async def test_a_repeated_external_id_is_refused(fgo_simulator: FgoSimulator) ->
     assert first[2]["Success"] is True
     assert second[0] == 200
     assert second[2]["Success"] is False
-    assert "a fost deja emisa: seria BV numarul 001" in second[2]["Message"]
+    assert second[2]["Message"] == "Factura seria BV numarul 001 exista deja salvata."
+    issued = first[2]["Factura"]
+    assert second[2]["Factura"] == {k: issued[k] for k in ("Serie", "Numar", "Link")}
 
 
 async def test_nomenclators_by_get_with_query(fgo_simulator: FgoSimulator) -> None:
@@ -132,7 +134,7 @@ async def test_nomenclators_by_get_with_query(fgo_simulator: FgoSimulator) -> No
     ):
         data = await reply.json()
     assert data["Success"] is True
-    assert {"Nume": "Brasov", "Valoare": "Brasov"} in data["List"]
+    assert {"Nume": "Brasov", "Cod": "Brasov"} in data["List"]
 
 
 async def test_a_dropped_connection_closes_it(fgo_simulator: FgoSimulator) -> None:

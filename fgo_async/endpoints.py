@@ -1,8 +1,8 @@
 """The table of vendor methods: path, HTTP verb, rate bucket, hash input, retry class, types.
 
-This is the one place that says how each method of ``SPEC.md`` behaves. The protocol core builds
-requests and decodes replies from it, the scheduler takes the bucket and the retry class from it,
-and the simulator serves the same paths.
+This is the one place that says how each method of the vendor's API behaves. The protocol core
+builds requests and decodes replies from it, the scheduler takes the bucket and the retry class
+from it, and the simulator serves the same paths.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ __all__ = [
 
 
 class Bucket(str, enum.Enum):
-    """The rate-limit families of ``SPEC.md``: calls of one bucket and company share a limit."""
+    """The vendor's rate-limit families: calls of one bucket and company share a limit."""
 
     FACTURA = "factura"
     ARTICOL = "articol"
@@ -59,7 +59,7 @@ class Bucket(str, enum.Enum):
 
 
 #: The vendor's limits: the least time, in seconds, between the starts of two calls of one
-#: bucket and company (``SPEC.md``, rate limits; the client and nomenclator numbers are our
+#: bucket and company (the vendor's documents; the client and nomenclator numbers are our
 #: decisions). The scheduler's RatePolicy and the simulator both start from this table.
 VENDOR_LIMITS: Mapping[Bucket, float] = MappingProxyType(
     {
@@ -74,7 +74,7 @@ VENDOR_LIMITS: Mapping[Bucket, float] = MappingProxyType(
 
 
 class RetryClass(str, enum.Enum):
-    """What repeating a call whose reply was lost would do (``SPEC.md``, safe retries)."""
+    """What repeating a call whose reply was lost would do."""
 
     #: Reads nothing but reads: always safe to repeat.
     READ_ONLY = "read-only"

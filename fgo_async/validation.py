@@ -54,7 +54,7 @@ __all__ = [
     "is_romania",
 ]
 
-#: The vendor's maximum lengths (``SPEC.md``), by model and field.
+#: The vendor's maximum lengths (its API documents, v7.0), by model and field.
 MAX_LENGTHS: dict[type[Any], dict[str, int]] = {
     Invoice: {
         "series": 50, "number": 50, "document_type": 50, "currency": 3, "text": 2000,

@@ -1,6 +1,6 @@
 """The numbers of the call discipline, in one overridable place.
 
-:class:`RatePolicy` is ``SPEC.md``'s policy table: the least time between the starts of two
+:class:`RatePolicy` is the table of the vendor's limits: the least time between the starts of two
 calls of one bucket and company, a safety margin against network jitter, the strict mode that
 counts from the previous reply instead, and how a throttle answer widens a company's spacing and
 how slowly it recovers. :class:`RetryBudget` bounds how many retries a company may spend, so that

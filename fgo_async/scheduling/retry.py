@@ -1,6 +1,6 @@
 """Which failures are retried, after how long: pure functions of (method, error, attempt).
 
-This is ``SPEC.md``'s table "Which failures are safe to retry" as code, in the manner of
+This is the table of which failures are safe to retry, as code, in the manner of
 openai-python's ``_should_retry``: no I/O, no clock, tested row by row. A call that creates
 something is repeated after a lost reply only when the vendor can recognise the repeat
 (``VerificareDuplicat`` with ``IdExtern``, or with series and number), the way stripe-python

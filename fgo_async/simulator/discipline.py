@@ -23,7 +23,7 @@ from .records import CallRecord, Violation, ViolationKind
 __all__ = ["BUCKET_LABELS", "DEFAULT_LIMITS", "CallDiscipline", "Throttle"]
 
 #: The least time, in seconds, between the arrivals of two calls of one company and bucket
-#: (``SPEC.md``, rate limits). Override per simulator with ``limits={Bucket.X: seconds}``.
+#: (the vendor's rate limits). Override per simulator with ``limits={Bucket.X: seconds}``.
 DEFAULT_LIMITS: Mapping[Bucket, float] = VENDOR_LIMITS
 
 #: How the throttle message names each bucket.

@@ -14,6 +14,7 @@ import datetime
 import enum
 import functools
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
@@ -36,6 +37,9 @@ from .errors import (
     FgoValidationError,
     Problem,
 )
+from .journal.base import Journal
+from .journal.calls import BeforeSend, automatic_key, journaled_call, restore_lanes
+from .journal.sqlite import SqliteJournal
 from .models import (
     Article,
     ArticleCodes,
@@ -64,7 +68,14 @@ from .models import (
     Reversal,
     Warehouses,
 )
-from .protocol import DEFAULT_PATTERNS, FgoProtocol, ReplyPatterns, Request, parse_response
+from .protocol import (
+    DEFAULT_PATTERNS,
+    FgoProtocol,
+    ReplyPatterns,
+    Request,
+    identify,
+    parse_response,
+)
 from .scheduling import Call, CallScheduler, RetryPolicy, default_scheduler
 from .scheduling.retry import may_have_been_processed
 from .signing import Credentials
@@ -243,6 +254,7 @@ class FgoClient:
         allow_insecure_http: bool = False,
         nomenclature_ttl: float = DEFAULT_NOMENCLATURE_TTL,
         reply_patterns: ReplyPatterns = DEFAULT_PATTERNS,
+        journal: Journal | str | os.PathLike[str] | None = None,
     ) -> None:
         self._protocol = FgoProtocol(
             credentials=Credentials(cod_unic=cod_unic, private_key=private_key),
@@ -258,6 +270,11 @@ class FgoClient:
         self._transport: Transport = transport or AiohttpTransport(session)
         self._owns_transport = transport is None
         self._scheduler = scheduler
+        self._journal: Journal | None = (
+            journal if journal is None or isinstance(journal, Journal) else SqliteJournal(journal)
+        )
+        self._owns_journal = journal is not None and not isinstance(journal, Journal)
+        self._lanes_restored = False
         self._timeout = timeout
         self._retry_policy = retry_policy
         self._patterns = reply_patterns
@@ -336,6 +353,13 @@ class FgoClient:
             await asyncio.shield(self._drained)
         if self._owns_transport:
             await self._transport.aclose()
+        if self._owns_journal and self._journal is not None:
+            await self._journal.aclose()
+
+    @property
+    def journal(self) -> Journal | None:
+        """The journal of the calls that create something, if the client was given one."""
+        return self._journal
 
     # -- the call path ------------------------------------------------------------------------
 
@@ -344,7 +368,12 @@ class FgoClient:
             raise FgoClosedError("the client is closed")
 
     def _make_call(
-        self, endpoint: Endpoint[Any, ResultT], request: Request, *, can_deduplicate: bool
+        self,
+        endpoint: Endpoint[Any, ResultT],
+        request: Request,
+        *,
+        can_deduplicate: bool,
+        before_send: BeforeSend | None = None,
     ) -> Call[ResultT]:
         deadline = None
         if self._queue_timeout is not None:
@@ -358,6 +387,7 @@ class FgoClient:
             interactive=self._interactive,
             deadline=deadline,
             retry_policy=self._retry_policy,
+            before_send=before_send,
         )
         return call
 
@@ -402,6 +432,11 @@ class FgoClient:
         origin._pending += 1
         try:
             scheduler = self._scheduler if self._scheduler is not None else default_scheduler()
+            if self._journal is not None and not origin._lanes_restored:
+                # Before this process's first call: a previous one may have called moments
+                # ago, and its spacing (and a call it left in flight) still holds.
+                origin._lanes_restored = True
+                await restore_lanes(self._journal, scheduler)
             return await scheduler.submit(call)
         finally:
             origin._pending -= 1
@@ -414,12 +449,49 @@ class FgoClient:
         payload: RequestT,
         *,
         can_deduplicate: bool = False,
+        before_send: BeforeSend | None = None,
+        validated: bool = False,
     ) -> ResultT:
         self._check_open()
-        ensure_valid(payload, stacklevel=3)  # _call, the public method, then the application
+        if not validated:
+            ensure_valid(payload)  # its warnings point at the application's line
         request = self._protocol.build_request(endpoint, payload)
         return await self._submit(
-            self._make_call(endpoint, request, can_deduplicate=can_deduplicate)
+            self._make_call(
+                endpoint, request, can_deduplicate=can_deduplicate, before_send=before_send
+            )
+        )
+
+    async def _create(
+        self,
+        endpoint: Endpoint[RequestT, ResultT],
+        payload: RequestT,
+        *,
+        key: str | None,
+        can_deduplicate: bool,
+        send: Callable[[BeforeSend | None, bool], Awaitable[ResultT]],
+        retake: bool = False,
+    ) -> ResultT:
+        """A call that creates something: through the journal when the client has one.
+
+        ``send(before_send, resumed)`` makes the call; ``before_send`` is None without a
+        journal, and the payload was validated already when it is not.
+        """
+        journal = self._journal
+        if journal is None:
+            return await send(None, False)
+        self._check_open()
+        ensure_valid(payload)
+        return await journaled_call(
+            journal,
+            endpoint,
+            payload,
+            company=self.cod_unic,
+            key=key or automatic_key(),
+            identity=identify(endpoint, payload, self.cod_unic),
+            can_deduplicate=can_deduplicate,
+            send=send,
+            retake=retake,
         )
 
     # -- invoices -----------------------------------------------------------------------------
@@ -477,7 +549,7 @@ class FgoClient:
             raise
         return [outcome for outcome in outcomes if outcome is not None]
 
-    async def issue_invoice(self, invoice: Invoice) -> IssuedInvoice:
+    async def issue_invoice(self, invoice: Invoice, *, key: str | None = None) -> IssuedInvoice:
         """Issue an invoice, proforma, order or estimate (``factura/emitere``).
 
         A lost reply is retried only when the vendor can deduplicate the repeat
@@ -488,16 +560,38 @@ class FgoClient:
         ``print`` call if the refusal did not give it). A duplicate refusal that no lost
         attempt of this call explains raises FgoDuplicateError, whose ``existing`` names the
         invoice that stands.
+
+        With a journal, the call is recorded under ``key`` (default: the invoice's
+        ``external_id``): a key already issued returns the recorded invoice without calling
+        the vendor, and one reused for another invoice is refused.
         """
         check_argument("invoice", invoice, Invoice)
+        check_argument("key", key, str, optional=True)
+        return await self._create(
+            ep.ISSUE_INVOICE,
+            invoice,
+            key=key or invoice.external_id,
+            can_deduplicate=invoice.can_deduplicate,
+            send=lambda before_send, resumed: self._issue(invoice, before_send, resumed),
+        )
+
+    async def _issue(
+        self, invoice: Invoice, before_send: BeforeSend | None, resumed: bool
+    ) -> IssuedInvoice:
+        """One issue call, and the invoice a lost attempt made when the duplicate check
+        names it (an attempt of this call, or of a journaled call a process left ``resumed``)."""
         found: FgoDuplicateError | None = None
         try:
             return await self._call(
-                ep.ISSUE_INVOICE, invoice, can_deduplicate=invoice.can_deduplicate
+                ep.ISSUE_INVOICE,
+                invoice,
+                can_deduplicate=invoice.can_deduplicate,
+                before_send=before_send,
+                validated=before_send is not None,
             )
         except FgoDuplicateError as duplicate:
-            lost_before = any(may_have_been_processed(e) for e in duplicate.retry_history)
-            if not (invoice.can_deduplicate and lost_before and duplicate.existing is not None):
+            lost = resumed or any(may_have_been_processed(e) for e in duplicate.retry_history)
+            if not (invoice.can_deduplicate and lost and duplicate.existing is not None):
                 raise
             found = duplicate
         return await self._found_invoice(found)
@@ -550,10 +644,33 @@ class FgoClient:
         check_argument("ref", ref, InvoiceRef)
         return await self._call(ep.INVOICE_STATUS, ref)
 
-    async def add_payment(self, payment: Payment) -> PaymentReceipt:
-        """Record a payment (``factura/incasare``). Never repeated after a lost reply."""
+    async def add_payment(self, payment: Payment, *, key: str | None = None) -> PaymentReceipt:
+        """Record a payment (``factura/incasare``). Never repeated after a lost reply.
+
+        With a journal, give a ``key`` (the shop's payment id) so that the same payment asked
+        for again is recognised: it is then answered from the journal, never recorded twice.
+        """
         check_argument("payment", payment, Payment)
-        return await self._call(ep.PAYMENT, payment)
+        check_argument("key", key, str, optional=True)
+        return await self._create(
+            ep.PAYMENT,
+            payment,
+            key=key,
+            can_deduplicate=False,
+            send=self._sender(ep.PAYMENT, payment),
+        )
+
+    def _sender(
+        self, endpoint: Endpoint[RequestT, ResultT], payload: RequestT
+    ) -> Callable[[BeforeSend | None, bool], Awaitable[ResultT]]:
+        """How :meth:`_create` sends a call that has no duplicate check at the vendor."""
+
+        def send(before_send: BeforeSend | None, resumed: bool) -> Awaitable[ResultT]:
+            return self._call(
+                endpoint, payload, before_send=before_send, validated=before_send is not None
+            )
+
+        return send
 
     async def delete_payment(
         self, invoice_ref: InvoiceRef, receipt_ref: ReceiptRef
@@ -571,11 +688,23 @@ class FgoClient:
         series: str | None = None,
         number: str | None = None,
         issue_date: datetime.date | None = None,
+        key: str | None = None,
     ) -> InvoiceLink:
-        """Reverse (storno) an invoice; returns the reversal invoice. Never repeated blindly."""
+        """Reverse (storno) an invoice; returns the reversal invoice. Never repeated blindly.
+
+        With a journal, give a ``key`` so that the same reversal asked for again is answered
+        from the journal instead of reversing twice.
+        """
         check_argument("ref", ref, InvoiceRef)
+        check_argument("key", key, str, optional=True)
         reversal = Reversal(invoice=ref, series=series, number=number, issue_date=issue_date)
-        return await self._call(ep.REVERSE_INVOICE, reversal)
+        return await self._create(
+            ep.REVERSE_INVOICE,
+            reversal,
+            key=key,
+            can_deduplicate=False,
+            send=self._sender(ep.REVERSE_INVOICE, reversal),
+        )
 
     async def set_awb(self, ref: InvoiceRef, awb: str) -> Confirmation:
         """Attach a courier AWB number to an invoice (``factura/awb``)."""

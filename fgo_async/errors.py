@@ -20,6 +20,7 @@ Every exception the library raises on purpose derives from :class:`FgoError`::
     ├── FgoOutcomeUnknownError     a call that may have been processed, whose reply was lost
     ├── FgoQueueTimeoutError       a call that could not start before its deadline (never sent)
     │   └── FgoQueueFullError      a company's queue was full and the scheduler does not wait
+    ├── FgoJournalError            the journal file cannot be used; the call was not sent
     └── FgoClosedError             a call refused or dropped because its client/scheduler closed
 
 The warning category :class:`FgoValidationWarning` marks local findings that the vendor tolerates
@@ -54,6 +55,7 @@ __all__ = [
     "FgoDuplicateError",
     "FgoError",
     "FgoIssueTimeoutError",
+    "FgoJournalError",
     "FgoNotFoundError",
     "FgoOutcomeUnknownError",
     "FgoQueueFullError",
@@ -375,6 +377,21 @@ class FgoQueueTimeoutError(_CallError):
 
 class FgoQueueFullError(FgoQueueTimeoutError):
     """The company's queue was full and the scheduler was told not to wait; nothing was sent."""
+
+
+class FgoJournalError(_CallError):
+    """The journal cannot be read or written: a corrupt or foreign file, one written by a newer
+    fgo_async, a file locked too long by another process, a full disk. ``path`` names the file.
+
+    Raised before the request leaves (the journal commits first), so the call was not sent;
+    nothing the journal held is lost.
+    """
+
+    def __init__(
+        self, message: str, *, path: str | None = None, identity: CallIdentity | None = None
+    ) -> None:
+        super().__init__(message, identity=identity)
+        self.path = path
 
 
 class FgoClosedError(_CallError):

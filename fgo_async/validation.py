@@ -14,7 +14,9 @@ built around those checks is reported, not crashed on, and the rules run on the 
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -442,18 +444,33 @@ def find_problems(model: Any) -> list[Problem]:
     return list(_iter_problems(model))
 
 
-def ensure_valid(model: Any, *, stacklevel: int = 1) -> None:
+def ensure_valid(model: Any, *, stacklevel: int | None = None) -> None:
     """Raise FgoValidationError listing every error of ``model``; warn about the rest.
 
-    The warnings point at the caller of this function, or ``stacklevel - 1`` frames above it
-    (the client passes the depth of its own frames, so that they point at the application).
+    The warnings point at the caller ``stacklevel`` frames above this function (1: its
+    caller), or by default at the first frame outside fgo_async: the application's line.
     """
     problems = find_problems(model)
     errors = [p for p in problems if not p.warning]
     if errors:
         raise FgoValidationError(errors, model=type(model).__name__)
     for problem in problems:
-        warnings.warn(FgoValidationWarning(problem), stacklevel=stacklevel + 1)
+        level = stacklevel + 1 if stacklevel is not None else _outside_the_package()
+        warnings.warn(FgoValidationWarning(problem), stacklevel=level)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _outside_the_package() -> int:
+    """The ``stacklevel``, seen from :func:`ensure_valid`, of the first frame that is not
+    fgo_async's own (however many of the library's coroutines lie between)."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def check_argument(

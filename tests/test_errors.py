@@ -17,6 +17,7 @@ from fgo_async.errors import (
     FgoDuplicateError,
     FgoError,
     FgoIssueTimeoutError,
+    FgoJournalError,
     FgoNotFoundError,
     FgoOutcomeUnknownError,
     FgoQueueFullError,
@@ -49,6 +50,7 @@ TREE = {
     FgoOutcomeUnknownError: FgoError,
     FgoQueueTimeoutError: FgoError,
     FgoQueueFullError: FgoQueueTimeoutError,
+    FgoJournalError: FgoError,
     FgoClosedError: FgoError,
 }
 

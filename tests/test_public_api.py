@@ -43,6 +43,7 @@ EXPECTED = [
     "FgoDuplicateError",
     "FgoError",
     "FgoIssueTimeoutError",
+    "FgoJournalError",
     "FgoNotFoundError",
     "FgoOutcomeUnknownError",
     "FgoQueueFullError",

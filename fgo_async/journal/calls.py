@@ -1,0 +1,183 @@
+"""A client's calls through a journal: plan, commit "sending" before the request leaves, settle.
+
+:func:`journaled_call` wraps one call that creates something; :func:`restore_lanes` starts a
+scheduler's lanes no sooner than the calls a previous process sent allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeAlias, TypeVar
+
+from .. import plain
+from ..endpoints import Bucket, Endpoint
+from ..errors import (
+    CallIdentity,
+    FgoDuplicateError,
+    FgoError,
+    FgoOutcomeUnknownError,
+    FgoValidationError,
+    Problem,
+)
+from ..models import IssuedInvoice
+from .base import Journal
+from .entry import EntryState, JournalEntry, digest_of
+
+__all__ = ["BeforeSend", "Send", "automatic_key", "journaled_call", "restore_lanes"]
+
+logger = logging.getLogger("fgo_async.journal")
+
+ResultT = TypeVar("ResultT")
+
+#: The step a scheduler awaits once the lane is granted, right before the request leaves.
+BeforeSend = Callable[[], Awaitable[None]]
+#: Makes one journaled call: given the step to await before sending, and whether an earlier
+#: send of the same key may have reached the vendor (then a duplicate refusal is its own).
+Send: TypeAlias = Callable[[BeforeSend, bool], Awaitable[ResultT]]
+
+
+def automatic_key() -> str:
+    """A key for a call the caller gave none: it is recorded (a crash leaves a trace), but a
+    second call cannot be recognised as the same."""
+    return f"auto-{uuid.uuid4().hex}"
+
+
+async def journaled_call(
+    journal: Journal,
+    endpoint: Endpoint[Any, ResultT],
+    payload: Any,
+    *,
+    company: str,
+    key: str,
+    identity: CallIdentity,
+    can_deduplicate: bool,
+    send: Send[ResultT],
+    retake: bool = False,
+) -> ResultT:
+    """Run ``send`` for ``payload`` under the journal's record of ``company`` and ``key``.
+
+    ``send`` makes the call, awaiting the step it is given right before the request leaves.
+    ``retake`` lets a recovery send again a call whose earlier send may have reached the
+    vendor (it checked, for a payment, that the vendor does not have it).
+    """
+    payload_json = plain.dumps(payload)
+    digest = digest_of(payload)
+    while True:
+        begun = await journal.begin(
+            company,
+            key,
+            method=endpoint.name,
+            digest=digest,
+            payload=payload_json,
+            identity=identity,
+            can_deduplicate=can_deduplicate or retake,
+        )
+        if begun.kind == "busy":
+            await journal.wait_settled(company, key)
+            continue
+        break
+    entry = begun.entry
+    if begun.kind == "issued":
+        return _result(entry, endpoint)
+    if begun.kind == "conflict":
+        raise FgoValidationError(
+            [
+                Problem(
+                    field="key",
+                    rule="key_reused",
+                    message=f"{key!r} was used for another {endpoint.name} call of company "
+                    f"{company} with a different payload; use a new key for a new call",
+                )
+            ],
+            model=type(payload).__name__,
+        )
+    if begun.kind == "unknown":
+        raise FgoOutcomeUnknownError(
+            f"an earlier call with key {key!r} may have been processed "
+            f"({entry.error_type}: {entry.error_message}); reconcile it before sending again",
+            identity=entry.identity,
+        )
+    sent = False
+
+    async def before_send() -> None:
+        nonlocal entry, sent
+        entry = await journal.mark_sending(entry, endpoint.bucket.value)
+        sent = True
+
+    try:
+        result = await send(before_send, begun.resumed)
+    except FgoError as error:
+        await _settle_failure(journal, entry, endpoint, error, sent, can_deduplicate)
+        raise
+    except BaseException as error:
+        # Cancelled (or worse): if a request left, the vendor may have it.
+        state = EntryState.UNKNOWN if sent else EntryState.REFUSED
+        detail = "abandoned after it was sent" if sent else "withdrawn before it was sent"
+        await asyncio.shield(
+            journal.settle(
+                entry, state, error_type=type(error).__name__ or "Cancelled", error_message=detail
+            )
+        )
+        raise
+    await journal.settle(entry, EntryState.ISSUED, result=plain.dumps(result))
+    return result
+
+
+async def _settle_failure(
+    journal: Journal,
+    entry: JournalEntry,
+    endpoint: Endpoint[Any, Any],
+    error: FgoError,
+    sent: bool,
+    can_deduplicate: bool,
+) -> None:
+    if (
+        isinstance(error, FgoDuplicateError)
+        and error.existing is not None
+        and can_deduplicate
+        and endpoint.result_type is IssuedInvoice
+    ):
+        # The vendor has an invoice for this very key (its duplicate check said so): a later
+        # call with the key gets that invoice.
+        found = IssuedInvoice(
+            series=error.existing.series,
+            number=error.existing.number,
+            link=error.existing_link,
+            deduplicated=True,
+        )
+        await journal.settle(entry, EntryState.ISSUED, result=plain.dumps(found))
+        return
+    unknown = sent and not error.outcome_known
+    await asyncio.shield(
+        journal.settle(
+            entry,
+            EntryState.UNKNOWN if unknown else EntryState.REFUSED,
+            error_type=type(error).__name__,
+            error_message=error.message,
+        )
+    )
+
+
+def _result(entry: JournalEntry, endpoint: Endpoint[Any, ResultT]) -> ResultT:
+    assert entry.result is not None, "an issued entry keeps its result"
+    result: ResultT = plain.structure(json.loads(entry.result), endpoint.result_type)
+    return result
+
+
+async def restore_lanes(journal: Journal, scheduler: object) -> int:
+    """Start the scheduler's lanes no sooner than the calls in the journal allow (those a
+    previous process sent, perhaps moments ago); returns how many lanes were restored."""
+    ledger = getattr(scheduler, "ledger", None)
+    restore = getattr(ledger, "restore", None)
+    if restore is None:
+        return 0
+    history = await journal.lane_history()
+    for company, bucket, sent_ago, in_flight in history:
+        await restore(company, Bucket(bucket), sent_ago=sent_ago, in_flight=in_flight)
+    if history:
+        logger.info("restored the spacing of %d lanes from the journal", len(history))
+    return len(history)

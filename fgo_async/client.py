@@ -256,15 +256,19 @@ class FgoClient:
         reply_patterns: ReplyPatterns = DEFAULT_PATTERNS,
         journal: Journal | str | os.PathLike[str] | None = None,
     ) -> None:
+        # The key goes into Credentials (whose repr hides it) before anything can raise, and
+        # leaves this frame: error trackers record the locals of every frame of an error.
+        credentials = Credentials(cod_unic=cod_unic, private_key=private_key)
+        del private_key
+        _check_settings(credentials, platform_url, timeout)
         self._protocol = FgoProtocol(
-            credentials=Credentials(cod_unic=cod_unic, private_key=private_key),
+            credentials=credentials,
             platform_url=platform_url,
             base_url=_base_url(environment, base_url, allow_insecure_http),
             wire_format=_wire_format(wire_format),
             flatten_diacritics=flatten_diacritics,
             user_agent=f"fgo_async/{_version}",
         )
-        _check_settings(cod_unic, private_key, platform_url, timeout)
         if session is not None and transport is not None:
             raise FgoConfigurationError("give session= or transport=, not both")
         self._transport: Transport = transport or AiohttpTransport(session)
@@ -310,6 +314,9 @@ class FgoClient:
         return self._scheduler if self._scheduler is not None else default_scheduler()
 
     def __repr__(self) -> str:
+        protocol = getattr(self, "_protocol", None)  # an error tracker may show it half-made
+        if protocol is None:
+            return "<FgoClient (not configured)>"
         return f"<FgoClient cod_unic={self.cod_unic!r} base_url={self.base_url!r}>"
 
     def with_options(
@@ -850,11 +857,11 @@ def _wire_format(value: str) -> WireFormat:
     raise FgoConfigurationError(f"wire_format {value!r} is not 'json' or 'form'")
 
 
-def _check_settings(cod_unic: str, private_key: str, platform_url: str, timeout: float) -> None:
-    if not str(cod_unic).strip():
+def _check_settings(credentials: Credentials, platform_url: str, timeout: float) -> None:
+    if not credentials.cod_unic.strip():
         raise FgoConfigurationError("cod_unic (the company's CUI) is required")
-    if not private_key:
-        raise FgoConfigurationError("private_key is required")
+    if not credentials.has_key:
+        raise FgoConfigurationError("private_key is required (a non-empty string)")
     if not platform_url.startswith(("http://", "https://")):
         raise FgoConfigurationError(
             f"platform_url {platform_url!r} must be the root URL of the shop or app, "

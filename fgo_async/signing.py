@@ -58,3 +58,8 @@ class Credentials:
     def sign(self, subject: str = "") -> str:
         """The Hash of a call whose hash input is ``subject``."""
         return compute_hash(self.cod_unic, self.private_key, subject)
+
+    @property
+    def has_key(self) -> bool:
+        """True when the private key is a non-empty string."""
+        return isinstance(self.private_key, str) and bool(self.private_key)

@@ -26,7 +26,14 @@ from ..client import FgoClient
 from ..scheduling import Scheduler
 from ..simulator import cli as simulator_cli
 from .batch import BatchResult, BatchRun, plan_batch
-from .config import ConfigError, Overrides, Settings, load_settings
+from .config import (
+    ConfigError,
+    HiddenEnvironment,
+    Overrides,
+    Settings,
+    build_client,
+    load_settings,
+)
 from .exits import CliError, ExitStatus, describe, exit_status_of
 from .journal import Journal, Status, read_results
 from .orders import read_orders
@@ -180,8 +187,7 @@ async def _vendor(
             raise CliError(f"{args.file} is for company {company}, not {args.company}")
         args.company = args.company or company
     settings = _settings(args, environ)
-    options = settings.client_options(settings.company(args.company))
-    async with make_client(**options) as fgo:
+    async with build_client(make_client, settings, args.company) as fgo:
         result = await command.call(fgo, args)
     if args.json:
         print(plain.dumps(result, indent=2))
@@ -238,9 +244,11 @@ async def _batch(
             result = BatchResult(plan=plan)
         else:
             # Every company's credentials are checked before the first call is sent.
-            options = {c: settings.client_options(settings.company(c)) for c in plan.companies}
             scheduler = Scheduler()
-            clients = {c: make_client(**o, scheduler=scheduler) for c, o in options.items()}
+            clients = {
+                c: build_client(make_client, settings, c, scheduler=scheduler)
+                for c in plan.companies
+            }
             with progress_bar(err, "issuing", len(plan.to_send)) as bar:
                 run = BatchRun(
                     plan,
@@ -339,7 +347,7 @@ async def run(
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    environ = os.environ if environ is None else environ
+    environ = HiddenEnvironment(os.environ if environ is None else environ)
     try:
         if args.command == "simulator":
             raise CliError("fgo simulator serves from main(), with a loop of its own")

@@ -34,13 +34,14 @@ import importlib
 import os
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from ..client import Environment
+from ..client import Environment, FgoClient
+from ..errors import FgoConfigurationError
 from .exits import CliError
 
 __all__ = ["ENVIRONMENTS", "Company", "ConfigError", "Overrides", "Settings", "load_settings"]
@@ -116,7 +117,8 @@ class Settings:
         return found
 
     def client_options(self, company: Company) -> dict[str, Any]:
-        """The keyword arguments of an :class:`~fgo_async.FgoClient` for ``company``."""
+        """The keyword arguments of an :class:`~fgo_async.FgoClient` for ``company`` (the key
+        among them: keep them out of long-lived frames, see :func:`build_client`)."""
         platform_url = company.platform_url or self.platform_url
         if not platform_url:
             raise ConfigError(
@@ -257,7 +259,21 @@ def _from_file(path: Path, environ: Mapping[str, str]) -> tuple[Settings, list[s
 def load_settings(
     environ: Mapping[str, str], overrides: Overrides = Overrides()
 ) -> tuple[Settings, list[str]]:
-    """The settings, and warnings to show (a key in a file others can read)."""
+    """The settings, and warnings to show (a key in a file others can read).
+
+    A ConfigError is raised afresh here, without the frames that read the settings: those hold
+    a private key (from the environment or a file) as a plain local, and error trackers record
+    the locals of every frame of an error.
+    """
+    failure: ConfigError | None = None
+    try:
+        return _load_settings(environ, overrides)
+    except ConfigError as error:
+        failure = ConfigError(error.message, error.status)
+    raise failure
+
+
+def _load_settings(environ: Mapping[str, str], overrides: Overrides) -> tuple[Settings, list[str]]:
     path = _find_config(overrides, environ)
     settings, warnings = (
         _from_file(path, environ) if path is not None else (Settings(companies={}), [])
@@ -298,3 +314,36 @@ def load_settings(
         or settings.platform_url,
     )
     return settings, warnings
+
+
+def build_client(
+    make_client: Callable[..., FgoClient], settings: Settings, cod_unic: str | None, **extra: Any
+) -> FgoClient:
+    """The client of a company; a configuration error is raised afresh, from a frame that holds
+    no key (the options, key included, live only in the frame that failed)."""
+    failure: FgoConfigurationError | None = None
+    try:
+        return make_client(**settings.client_options(settings.company(cod_unic)), **extra)
+    except FgoConfigurationError as error:
+        failure = FgoConfigurationError(error.message)
+    raise failure
+
+
+class HiddenEnvironment(Mapping[str, str]):
+    """The process environment with its values kept out of ``repr``: it holds the key, and an
+    error tracker shows the locals of every frame of an error."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def __getitem__(self, name: str) -> str:
+        return self._environ[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._environ)
+
+    def __len__(self) -> int:
+        return len(self._environ)
+
+    def __repr__(self) -> str:
+        return f"<environment of {len(self._environ)} variables>"

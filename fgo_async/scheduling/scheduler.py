@@ -82,6 +82,9 @@ _RECLAIM = 3  # an idle lane may be dropped
 # Heap keys are sequence numbers; an interactive call's key is shifted below every batch key.
 _INTERACTIVE_SHIFT = 1 << 62
 
+# How many lanes may wake within one millisecond before the next are put off to the next one.
+_PER_MILLISECOND = 8
+
 # Dead deadline timers (of calls that started) are swept out of the heap once they are this
 # many and more than half of it, so a started call does not stay alive until its deadline.
 _SWEEP_AT = 256
@@ -169,6 +172,16 @@ class _Lane:
         self.space_waiters: deque[asyncio.Future[None]] | None = None
 
 
+class _WakeGroup:
+    """The lanes that wake at one moment, and the millisecond they were counted in."""
+
+    __slots__ = ("lanes", "window")
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.lanes: list[_Lane] = []
+
+
 class Scheduler:
     """Shared by the clients of one process: every client without ``scheduler=`` uses the
     default one of its event loop (:func:`~fgo_async.scheduling.default_scheduler`).
@@ -228,7 +241,8 @@ class Scheduler:
         self._lanes: dict[str | None, _Lane] = {}
         self._timers: list[tuple[float, int, int, Any]] = []
         self._dead_timers = 0
-        self._wake_groups: dict[float, list[_Lane]] = {}
+        self._wake_groups: dict[float, _WakeGroup] = {}
+        self._windows: dict[int, int] = {}  # lanes due to wake in each millisecond
         self._timer_handle: asyncio.TimerHandle | None = None
         self._timer_when = math.inf
         self._firing = False
@@ -827,14 +841,23 @@ class Scheduler:
     def _wake_lane(self, lane: _Lane, when: float) -> None:
         if lane.wake_at is not None and lane.wake_at <= when:
             return
+        # Lanes that started together stay in step: a hundred companies would all call in the
+        # same millisecond every second, a burst for this loop and for the vendor. A few may
+        # wake in any one millisecond; the others are put off to the next free one (never
+        # sooner than asked), and from then on keep their own pace.
+        window = math.floor(when * 1000)
+        if self._windows.get(window, 0) >= _PER_MILLISECOND:
+            while self._windows.get(window, 0) >= _PER_MILLISECOND:
+                window += 1
+            when = max(when, window / 1000)
+        self._windows[window] = self._windows.get(window, 0) + 1
         lane.wake_at = when
-        # Lanes started together stay in step, so many wake at the very same time: they share
-        # one timer entry, and the heap stays small.
+        # Lanes in step wake at the very same time: they share one timer entry.
         group = self._wake_groups.get(when)
         if group is None:
-            group = self._wake_groups[when] = []
+            group = self._wake_groups[when] = _WakeGroup(window)
             self._push_timer(when, _WAKE, group)
-        group.append(lane)
+        group.lanes.append(lane)
 
     def _push_timer(self, when: float, kind: int, target: Any) -> None:
         heapq.heappush(self._timers, (when, next(self._seq), kind, target))
@@ -857,7 +880,12 @@ class Scheduler:
             when, _, kind, target = heapq.heappop(timers)
             if kind == _WAKE:
                 del self._wake_groups[when]
-                for lane in target:
+                left = self._windows.get(target.window, 0) - len(target.lanes)
+                if left > 0:
+                    self._windows[target.window] = left
+                else:
+                    self._windows.pop(target.window, None)
+                for lane in target.lanes:
                     if lane.wake_at == when:  # else an earlier wake was set since
                         lane.wake_at = None
                         lane.opened_at = when

@@ -185,3 +185,32 @@ def test_random_mixes_keep_single_flight_spacing_and_work_conservation(
             for before, after in itertools.pairwise(calls):
                 assert after.start >= next_allowed(policy, bucket, before) - 1e-6
         _nothing_ready_while_idle(lane, submitted, buckets, policy)
+
+
+def test_companies_that_start_together_are_spread_out_of_step() -> None:
+    """A hundred companies started at once would otherwise call in the same millisecond every
+    second; a few per millisecond go, the rest are put off a little, once."""
+    recorder = Recorder()
+
+    async def main() -> None:
+        scheduler = Scheduler()
+        await asyncio.gather(
+            *(
+                scheduler.submit(recorder.call(f"{c}-{i}", company=f"{c}", latency=0.05))
+                for i in range(4)
+                for c in range(100)
+            )
+        )
+
+    run(main())
+    later = [a.start for a in recorder.attempts if not a.name.endswith("-0")]
+    per_millisecond: dict[int, int] = {}
+    for start in later:
+        per_millisecond[int(start * 1000)] = per_millisecond.get(int(start * 1000), 0) + 1
+    assert max(per_millisecond.values()) <= 8
+    for company in range(100):
+        starts = [a.start for a in recorder.attempts if a.company == f"{company}"]
+        # Never sooner than the discipline allows; put off by at most a few hundredths, once.
+        assert all(1.05 - 1e-9 <= gap <= 1.05 + 0.02 for gap in gaps(starts)), gaps(starts)
+    # Spreading cost the batch at most a few hundredths of a second over the ideal 3 x 1.05 s.
+    assert max(later) - min(a.start for a in recorder.attempts) <= 3.15 + 0.02

@@ -81,8 +81,19 @@ class LaneLedger(Protocol):
         """A lease, or the seconds to wait before asking again."""
         ...
 
-    async def release(self, lease: Lease, settlement: Settlement) -> None:
-        """End a lease: the ledger settles the lane's spacing from ``settlement``."""
+    async def release(
+        self,
+        lease: Lease,
+        settlement: Settlement,
+        *,
+        then: Sequence[Bucket] = (),
+        holder: str = "",
+    ) -> Lease | float | None:
+        """End a lease: the ledger settles the lane's spacing from ``settlement``.
+
+        With ``then`` (buckets the caller still has calls for), a ledger may ask for the lane
+        again in the same round trip and answer as ``acquire`` does; None when it did not.
+        """
         ...
 
     async def withdraw(
@@ -246,11 +257,19 @@ class InMemoryLedger:
         """See :class:`LaneLedger`."""
         return self.acquire_now(company, buckets, _loop_time())
 
-    async def release(self, lease: Lease, settlement: Settlement) -> None:
+    async def release(
+        self,
+        lease: Lease,
+        settlement: Settlement,
+        *,
+        then: Sequence[Bucket] = (),
+        holder: str = "",
+    ) -> Lease | float | None:
         """See :class:`LaneLedger`."""
         now = _loop_time()
         sent_at = None if settlement.sent_ago is None else now - settlement.sent_ago
         self.release_now(lease, now, settlement.outcome, sent_at, settlement.retry_after)
+        return self.acquire_now(lease.company, then, now) if then else None
 
     async def withdraw(
         self, company: str | None, buckets: Sequence[Bucket], *, holder: str = ""

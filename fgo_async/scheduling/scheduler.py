@@ -32,6 +32,7 @@ import math
 import os
 import random
 from collections import deque
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from ..endpoints import Bucket, RetryClass
@@ -66,6 +67,9 @@ _EPSILON = 1e-6
 
 # How long a lane waits before asking a ledger that failed (Redis down) again.
 _LEDGER_RETRY = 1.0
+# How long a lane told "busy, until released" by an awaited ledger waits at most before asking
+# again, should the word of the release be lost.
+_LEDGER_REFRESH = 5.0
 
 # Entry states.
 _WAITING = 0  # in its bucket's heap
@@ -577,14 +581,12 @@ class Scheduler:
 
     def _acquire_remote(self, lane: _Lane, buckets: list[Bucket]) -> None:
         lane.acquiring = True
-        task = asyncio.ensure_future(self._acquire(lane, buckets))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background_task(self._acquire(lane, buckets))
 
     async def _acquire(self, lane: _Lane, buckets: list[Bucket]) -> None:
         """Ask a ledger that must be awaited for the lane (a ledger shared by processes)."""
         try:
-            grant = await self.ledger.acquire(lane.company, buckets, holder=self.holder)
+            answer = await self.ledger.acquire(lane.company, buckets, holder=self.holder)
         except Exception as error:
             # Fail closed: the calls stay queued, unsent, and expire at their deadlines.
             self._ledger_errors += 1
@@ -598,17 +600,34 @@ class Scheduler:
             self._wake_lane(lane, self._now() + _LEDGER_RETRY)
             return
         lane.acquiring = False
+        self._answered(lane, answer)
+
+    def _answered(self, lane: _Lane, answer: Lease | float) -> None:
+        """Start a call with a lease an awaited ledger granted, or wait as long as it says."""
         now = self._now()
-        if isinstance(grant, Lease):
-            queue = lane.queues.get(grant.bucket)
-            top = queue.head() if queue is not None else None
-            if queue is None or top is None or (self._closing and not self._drain):
-                # Its calls left while the ledger answered: give the lane back untouched.
-                self._release_lease(lane, grant, Settlement(outcome=Outcome.UNSENT))
-                return
-            self._start(lane, queue, heapq.heappop(queue.heap)[1], grant, now)
-        elif grant != math.inf:
-            self._wake_lane(lane, now + grant)
+        if not isinstance(answer, Lease):
+            # "Until it is released": the ledger's listeners say when, and should that word be
+            # lost, the lane asks again after a while.
+            wait = answer if answer != math.inf else _LEDGER_REFRESH
+            self._wake_lane(lane, now + max(wait, 2 * _EPSILON))
+            return
+        queue = lane.queues.get(answer.bucket)
+        top = queue.head() if queue is not None else None
+        if queue is None or top is None or (self._closing and not self._drain):
+            # Its calls left while the ledger answered: give the lane back untouched.
+            self._release_lease(lane, answer, Settlement(outcome=Outcome.UNSENT))
+            return
+        self._start(lane, queue, heapq.heappop(queue.heap)[1], answer, now)
+
+    def _waiting_buckets(self, lane: _Lane) -> list[Bucket]:
+        """The buckets with calls waiting in a lane, the one submitted first first."""
+        heads = []
+        for queue in lane.queues.values():
+            top = queue.head() if queue.heap else None
+            if top is not None:
+                heads.append((top[0], queue))
+        heads.sort(key=_first)
+        return [queue.bucket for _, queue in heads]
 
     def _start(
         self, lane: _Lane, queue: _BucketQueue, entry: _Entry, lease: Lease, now: float
@@ -704,29 +723,49 @@ class Scheduler:
             self._idle_lane(lane, now)
 
     def _release_lease(self, lane: _Lane, lease: Lease, settlement: Settlement) -> None:
-        """Give a lease back to a ledger that must be awaited; the lane waits for it."""
+        """Give a lease back to a ledger that must be awaited, asking for the lane again in the
+        same round trip when calls are waiting; the lane waits for the answer."""
         lane.acquiring = True  # no new acquire before the ledger has the lease back
 
         async def release() -> None:
+            answer: Lease | float | None = None
             try:
-                await self.ledger.release(lease, settlement)
+                answer = await self.ledger.release(
+                    lease, settlement, then=self._waiting_buckets(lane), holder=self.holder
+                )
             except Exception as error:
                 self._ledger_errors += 1
                 logger.warning(
-                    "the ledger could not take back the lane of company %s (%s); it reopens "
-                    "when the lease expires",
+                    "the ledger could not take back the lane of company %s (%s); it is "
+                    "given back before the next call, or reopens when the lease expires",
                     lane.company,
                     error,
                 )
-            finally:
-                lane.acquiring = False
-            if lane.waiting:
+            lane.acquiring = False
+            if answer is not None:
+                self._answered(lane, answer)
+            elif lane.waiting:
                 self._pump(lane, self._now())
 
-        # Shielded from cancellation: a command to a shared store is never cut halfway.
-        task = asyncio.ensure_future(release())
+        self._background_task(release())
+
+    def _background_task(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run a command to a shared ledger to its end, whatever happens to the calls: a
+        command cut halfway (redis-py's cancellation) could leave the lane held."""
+        task = asyncio.ensure_future(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def _withdraw_ticket(self, lane: _Lane, bucket: Bucket) -> None:
+        """Tell a shared ledger this process no longer waits for ``bucket`` of the company."""
+
+        async def withdraw() -> None:
+            try:
+                await self.ledger.withdraw(lane.company, [bucket], holder=self.holder)
+            except Exception as error:  # a stale ticket only delays others a little
+                logger.debug("could not withdraw from company %s: %s", lane.company, error)
+
+        self._background_task(withdraw())
 
     def _abandon(self, lane: _Lane, entry: _Entry) -> None:
         """A caller was cancelled while its call was in flight: the vendor may still be working
@@ -749,6 +788,8 @@ class Scheduler:
         entry.state = _DONE
         lane.waiting -= 1
         entry.queue.waiting -= 1
+        if not entry.queue.waiting and self._sync is None:
+            self._withdraw_ticket(lane, entry.queue.bucket)
         if not lane.waiting:
             self._queued_lanes.discard(lane)
             if lane.running is None:

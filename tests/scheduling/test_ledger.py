@@ -113,9 +113,16 @@ class AwaitedLedger:
         await self._trip()
         return await self.inner.acquire(company, buckets, holder=holder)
 
-    async def release(self, lease: Lease, settlement: Settlement) -> None:
+    async def release(
+        self,
+        lease: Lease,
+        settlement: Settlement,
+        *,
+        then: Sequence[Bucket] = (),
+        holder: str = "",
+    ) -> Lease | float | None:
         await self._trip()
-        await self.inner.release(lease, settlement)
+        return await self.inner.release(lease, settlement, then=then, holder=holder)
 
     async def withdraw(
         self, company: str | None, buckets: Sequence[Bucket], *, holder: str

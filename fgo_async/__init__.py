@@ -10,8 +10,13 @@
         issued = await fgo.issue_invoice(Invoice(...))
         status = await fgo.invoice_status(issued.ref)
 
-The exceptions live in :mod:`fgo_async.errors` and are re-exported here.
+The exceptions live in :mod:`fgo_async.errors` and are re-exported here. The library logs under
+the ``fgo_async`` logger (with a ``NullHandler``: nothing is printed unless the application
+configures logging), each record with structured fields in ``extra`` (``fgo_company``,
+``fgo_method``, ``fgo_attempt``...).
 """
+
+import logging as _logging
 
 from ._version import __version__
 from .client import BatchProgress, Environment, FgoClient, Pager
@@ -154,3 +159,5 @@ __all__ = [
     "Warehouses",
     "__version__",
 ]
+
+_logging.getLogger("fgo_async").addHandler(_logging.NullHandler())

@@ -24,6 +24,7 @@ import aiohttp
 import attrs
 
 from . import endpoints as ep
+from ._log_fields import call_fields
 from ._version import __version__ as _version
 from .codec import WireFormat
 from .endpoints import Endpoint, nomenclature_endpoint
@@ -34,6 +35,7 @@ from .errors import (
     FgoDecodeError,
     FgoDuplicateError,
     FgoError,
+    FgoOutcomeUnknownError,
     FgoValidationError,
     Problem,
 )
@@ -79,6 +81,7 @@ from .protocol import (
 from .scheduling import Call, CallScheduler, RetryPolicy, default_scheduler
 from .scheduling.retry import may_have_been_processed
 from .signing import Credentials
+from .telemetry import Telemetry, default_telemetry
 from .transport import DEFAULT_TIMEOUT, AiohttpTransport, Transport, check_base_url
 from .validation import check_argument, ensure_valid
 
@@ -255,6 +258,7 @@ class FgoClient:
         nomenclature_ttl: float = DEFAULT_NOMENCLATURE_TTL,
         reply_patterns: ReplyPatterns = DEFAULT_PATTERNS,
         journal: Journal | str | os.PathLike[str] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         # The key goes into Credentials (whose repr hides it) before anything can raise, and
         # leaves this frame: error trackers record the locals of every frame of an error.
@@ -279,6 +283,7 @@ class FgoClient:
         )
         self._owns_journal = journal is not None and not isinstance(journal, Journal)
         self._lanes_restored = False
+        self._telemetry = telemetry
         self._timeout = timeout
         self._retry_policy = retry_policy
         self._patterns = reply_patterns
@@ -404,7 +409,32 @@ class FgoClient:
         """One attempt: send, then read the reply. Anything but an FgoError is mapped onto one
         (a transport of the application's, or a reply no rule foresaw), so that a caller never
         mistakes an outcome that may exist for a plain failure."""
+        telemetry = self._telemetry or default_telemetry()
+        if telemetry.enabled:
+            with telemetry.attempt_span(request, call.attempt_number) as record:
+                try:
+                    return await self._attempt(endpoint, request, call, telemetry)
+                except BaseException as error:
+                    record.error = error
+                    record.status = getattr(error, "status", None)
+                    raise
+                finally:
+                    record.status = record.status or call.reply_status
+        return await self._attempt(endpoint, request, call, None)
+
+    async def _attempt(
+        self,
+        endpoint: Endpoint[Any, ResultT],
+        request: Request,
+        call: Call[ResultT],
+        telemetry: Telemetry | None,
+    ) -> ResultT:
         failure: FgoError | None = None
+        call.reply_status = None
+        if telemetry is not None and telemetry.tracing:
+            headers = dict(request.headers)
+            telemetry.inject(headers)
+            request = attrs.evolve(request, headers=headers)
         try:
             raw = await self._transport.send(request, timeout=self._timeout)
         except FgoError:
@@ -417,6 +447,7 @@ class FgoClient:
         if failure is not None:
             raise failure  # outside the handler: the transport's frames stay behind
         call.sent_at = raw.sent_at  # the lane's spacing counts from this moment
+        call.reply_status = raw.status
         try:
             result: ResultT = parse_response(
                 request, raw.status, raw.headers, raw.body, patterns=self._patterns
@@ -463,11 +494,18 @@ class FgoClient:
         if not validated:
             ensure_valid(payload)  # its warnings point at the application's line
         request = self._protocol.build_request(endpoint, payload)
-        return await self._submit(
-            self._make_call(
-                endpoint, request, can_deduplicate=can_deduplicate, before_send=before_send
-            )
+        call = self._make_call(
+            endpoint, request, can_deduplicate=can_deduplicate, before_send=before_send
         )
+        telemetry = self._telemetry or default_telemetry()
+        if not telemetry.enabled:
+            return await self._submit(call)
+        with telemetry.call_span(request.identity):
+            try:
+                return await self._submit(call)
+            except FgoOutcomeUnknownError as error:
+                telemetry.outcome_unknown(error.identity)
+                raise
 
     async def _create(
         self,
@@ -540,7 +578,10 @@ class FgoClient:
                         BatchProgress(index=index, outcome=outcome, done=done, total=len(batch))
                     )
                 except Exception:
-                    logger.exception("the on_progress callback of issue_many failed")
+                    logger.exception(
+                        "the on_progress callback of issue_many failed",
+                        extra=call_fields(getattr(outcome, "identity", None)),
+                    )
 
         try:
             for index, invoice in enumerate(batch):
@@ -617,11 +658,13 @@ class FgoClient:
                     "invoice %s was issued by an earlier attempt; its link could not be read: %s",
                     existing,
                     error,
+                    extra=call_fields(duplicate.identity, outcome="found"),
                 )
         logger.info(
             "%s: the vendor already had invoice %s from an earlier attempt whose reply was lost",
             duplicate.identity.describe() if duplicate.identity else "factura/emitere",
             existing,
+            extra=call_fields(duplicate.identity, outcome="found"),
         )
         return IssuedInvoice(
             series=existing.series,

@@ -40,9 +40,11 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
+from ._log_fields import company_fields
 from .endpoints import Bucket
 from .scheduling.ledger import LaneListener, Lease, Settlement
 from .scheduling.policy import RatePolicy
+from .telemetry import default_telemetry
 
 try:
     from redis import asyncio as redis_asyncio
@@ -396,11 +398,13 @@ class RedisLedger:
         del self._unreleased[company]
         if int(reply[0]):
             self.leases_lost += 1
+            default_telemetry().lease_lost(company)
             logger.warning(
                 "the lease of company %s had expired when its call ended: lease_ttl (%g s) is "
                 "shorter than a call took",
                 company,
                 self.lease_ttl,
+                extra=company_fields(company, outcome="lease lost"),
             )
         for listener in self._listeners:  # other schedulers of this process sharing the ledger
             listener(company)
@@ -495,7 +499,11 @@ class RedisLedger:
                     for listener in self._listeners:
                         listener(company)
             except (RedisError, OSError) as error:
-                logger.debug("release messages interrupted (%s); listening again", error)
+                logger.debug(
+                    "release messages interrupted (%s); listening again",
+                    error,
+                    extra={"fgo_ledger": self.prefix},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.refresh)
             finally:

@@ -24,6 +24,7 @@ from ..errors import (
     Problem,
 )
 from ..models import IssuedInvoice
+from ..telemetry import default_telemetry
 from .base import Journal
 from .entry import EntryState, JournalEntry, digest_of
 
@@ -102,10 +103,13 @@ async def journaled_call(
             identity=entry.identity,
         )
     sent = False
+    telemetry = default_telemetry()
 
     async def before_send() -> None:
         nonlocal entry, sent
         entry = await journal.mark_sending(entry, endpoint.bucket.value)
+        if not sent:
+            telemetry.journal_unsettled(+1)
         sent = True
 
     try:
@@ -123,6 +127,9 @@ async def journaled_call(
             )
         )
         raise
+    finally:
+        if sent:
+            telemetry.journal_unsettled(-1)
     await journal.settle(entry, EntryState.ISSUED, result=plain.dumps(result))
     return result
 
@@ -179,5 +186,9 @@ async def restore_lanes(journal: Journal, scheduler: object) -> int:
     for company, bucket, sent_ago, in_flight in history:
         await restore(company, Bucket(bucket), sent_ago=sent_ago, in_flight=in_flight)
     if history:
-        logger.info("restored the spacing of %d lanes from the journal", len(history))
+        logger.info(
+            "restored the spacing of %d lanes from the journal",
+            len(history),
+            extra={"fgo_lanes": len(history)},
+        )
     return len(history)

@@ -26,6 +26,7 @@ import attrs
 
 from .. import endpoints as ep
 from .. import plain
+from .._log_fields import call_fields
 from ..errors import FgoError
 from ..models import Invoice, Payment, PaymentReceipt
 from .base import Journal
@@ -104,7 +105,11 @@ async def recover(
         items.append(await _recover_one(journal, client, entry))
     for item in items:
         log = logger.warning if item.state is EntryState.UNKNOWN else logger.info
-        log("recovery: %s", item.describe())
+        log(
+            "recovery: %s",
+            item.describe(),
+            extra=call_fields(item.entry.identity, outcome=item.state.value),
+        )
     return RecoveryReport(items=tuple(items))
 
 

@@ -29,6 +29,7 @@ class Call(Generic[T]):
 
     __slots__ = (
         "attempt",
+        "attempt_number",
         "before_send",
         "can_deduplicate",
         "company",
@@ -36,6 +37,7 @@ class Call(Generic[T]):
         "endpoint",
         "identity",
         "interactive",
+        "reply_status",
         "retry_policy",
         "sent_at",
     )
@@ -65,6 +67,10 @@ class Call(Generic[T]):
         #: Set by the attempt to the loop time at which its request left (its body written),
         #: when known; the lane's spacing counts from it (from the grant otherwise).
         self.sent_at: float | None = None
+        #: Which attempt is running, from 1; set by the scheduler before each attempt.
+        self.attempt_number = 1
+        #: The HTTP status of the last reply, when one came (for traces).
+        self.reply_status: int | None = None
 
     @property
     def bucket(self) -> Bucket:

@@ -50,6 +50,7 @@ class SchedulerEvent:
     error: FgoError | None = None
     delay: float | None = None
     outcome_known: bool = True
+    reason: str | None = None
 
 
 #: A callable the scheduler calls with every event; it must not block.

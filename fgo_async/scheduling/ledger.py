@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from .._log_fields import company_fields
 from ..endpoints import Bucket
 from .discipline import LaneState, Outcome, admit, restored, settle
 from .policy import RatePolicy
@@ -210,7 +211,11 @@ class InMemoryLedger:
         lane = self._lanes.get(lease.company)
         if lane is None or lane.holder != lease.token:
             self.leases_lost += 1
-            logger.warning("a lease of company %s was released twice", lease.company)
+            logger.warning(
+                "a lease of company %s was released twice",
+                lease.company,
+                extra=company_fields(lease.company),
+            )
             return
         lane.holder = None
         settled = settle(

@@ -33,8 +33,9 @@ import os
 import random
 from collections import deque
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._log_fields import call_fields, company_fields
 from ..endpoints import Bucket, RetryClass
 from ..errors import (
     FgoClosedError,
@@ -51,6 +52,9 @@ from .events import EventHook, EventKind, SchedulerEvent, SchedulerStats
 from .ledger import InMemoryLedger, LaneLedger, Lease, Settlement, SyncLaneLedger
 from .policy import RatePolicy, RetryBudget
 from .retry import RetryPolicy, decide_retry, final_error, may_have_been_processed
+
+if TYPE_CHECKING:
+    from ..telemetry import Telemetry
 
 __all__ = ["DEFAULT_MAX_QUEUED", "Scheduler"]
 
@@ -216,6 +220,7 @@ class Scheduler:
         event_hook: EventHook | None = None,
         seed: int | None = None,
         idle_lane_ttl: float = 60.0,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if max_queued_per_company < 1:
             raise ValueError("max_queued_per_company must be at least 1")
@@ -235,6 +240,7 @@ class Scheduler:
         self.block_when_full = block_when_full
         self.drain_on_close = drain_on_close
         self.event_hook = event_hook
+        self._hooks: list[EventHook] = [] if event_hook is None else [event_hook]
         self.idle_lane_ttl = idle_lane_ttl
         #: Names this scheduler to a ledger shared by processes.
         self.holder = f"{os.getpid()}-{id(self):x}"
@@ -261,6 +267,11 @@ class Scheduler:
         if not owns_ledger:
             # Other schedulers (or processes) share the ledger: their releases open our lanes.
             ledger.add_listener(self._lane_opened)
+        if telemetry is None:
+            from ..telemetry import default_telemetry
+
+            telemetry = default_telemetry()
+        telemetry.watch(self)
         # Counters for stats().
         self._started = 0
         self._finished = 0
@@ -280,6 +291,22 @@ class Scheduler:
     def closed(self) -> bool:
         """True once :meth:`aclose` was called: no new call is accepted."""
         return self._closing
+
+    def add_event_hook(self, hook: EventHook) -> None:
+        """Call ``hook`` too with every event (metrics, logs...); it must not block."""
+        self._hooks.append(hook)
+        self.event_hook = self._hooks[0] if len(self._hooks) == 1 else self._fan_out
+
+    def _fan_out(self, event: SchedulerEvent) -> None:
+        for hook in self._hooks:
+            try:
+                hook(event)
+            except Exception:  # one broken hook must not starve the others
+                logger.exception(
+                    "an event hook of the scheduler failed on %s",
+                    event.kind.value,
+                    extra=call_fields(event.identity),
+                )
 
     async def submit(self, call: Call[T]) -> T:
         """Run ``call`` when its lane and bucket allow, retrying what is safe; return its result.
@@ -330,6 +357,7 @@ class Scheduler:
                     if call.before_send is not None:
                         await call.before_send()
                     call.sent_at = None
+                    call.attempt_number = attempt
                     sending = True
                     result = await call.attempt()
                 except asyncio.CancelledError:
@@ -443,14 +471,21 @@ class Scheduler:
         )
         if not decision.retry:
             if logger.isEnabledFor(logging.INFO) and decision.reason:
-                logger.info("not retrying %s: %s", call.identity.describe(), decision.reason)
+                logger.info(
+                    "not retrying %s: %s",
+                    call.identity.describe(),
+                    decision.reason,
+                    extra=call_fields(call.identity, attempt=entry.attempt, outcome="gave up"),
+                )
             return None
         if self._closing and not self._drain:
             return None
         if not self._spend(lane, error):
             return None
         self._retries += 1
-        self._emit(EventKind.RETRYING, entry, error=error, delay=decision.delay)
+        self._emit(
+            EventKind.RETRYING, entry, error=error, delay=decision.delay, reason=decision.reason
+        )
         if logger.isEnabledFor(logging.INFO):
             logger.info(
                 "retrying %s in %.2f s (attempt %d after %d tries): %s: %s",
@@ -460,6 +495,7 @@ class Scheduler:
                 len(history) + 1,
                 decision.reason,
                 error.message,
+                extra=call_fields(call.identity, attempt=entry.attempt + 1, outcome="retrying"),
             )
         return decision.delay
 
@@ -520,6 +556,7 @@ class Scheduler:
                 "(last error: %s)",
                 entry.call.identity.describe(),
                 earlier.message,
+                extra=call_fields(entry.call.identity, attempt=entry.attempt, outcome="unknown"),
             )
             self._emit(EventKind.ABANDONED, entry, error=earlier, outcome_known=False)
         else:
@@ -595,6 +632,7 @@ class Scheduler:
                 lane.company,
                 error,
                 _LEDGER_RETRY,
+                extra=company_fields(lane.company),
             )
             lane.acquiring = False
             self._wake_lane(lane, self._now() + _LEDGER_RETRY)
@@ -686,6 +724,9 @@ class Scheduler:
                     entry.call.identity.describe(),
                     lane.company,
                     f" waits {retry_after:g} s" if retry_after is not None else "",
+                    extra=call_fields(
+                        entry.call.identity, attempt=entry.attempt, outcome="throttled"
+                    ),
                 )
         elif outcome is Outcome.ANSWERED and error is None and not failed:
             self._refund(lane, now)
@@ -740,6 +781,7 @@ class Scheduler:
                     "given back before the next call, or reopens when the lease expires",
                     lane.company,
                     error,
+                    extra=company_fields(lane.company),
                 )
             lane.acquiring = False
             if answer is not None:
@@ -763,7 +805,12 @@ class Scheduler:
             try:
                 await self.ledger.withdraw(lane.company, [bucket], holder=self.holder)
             except Exception as error:  # a stale ticket only delays others a little
-                logger.debug("could not withdraw from company %s: %s", lane.company, error)
+                logger.debug(
+                    "could not withdraw from company %s: %s",
+                    lane.company,
+                    error,
+                    extra=company_fields(lane.company),
+                )
 
         self._background_task(withdraw())
 
@@ -777,6 +824,7 @@ class Scheduler:
             entry.call.identity.describe(),
             lane.company,
             self.rate_policy.lost_reply_hold,
+            extra=call_fields(entry.call.identity, attempt=entry.attempt, outcome="unknown"),
         )
         self._emit(EventKind.ABANDONED, entry, outcome_known=False)
         self._finish(lane, entry, Outcome.LOST)
@@ -804,7 +852,11 @@ class Scheduler:
         lane.tokens_at = now
         cost = budget.lost_reply_cost if may_have_been_processed(error) else budget.retry_cost
         if lane.tokens < cost:
-            logger.warning("retry budget of company %s spent; not retrying", lane.company)
+            logger.warning(
+                "retry budget of company %s spent; not retrying",
+                lane.company,
+                extra=company_fields(lane.company),
+            )
             return False
         lane.tokens -= cost
         return True
@@ -994,6 +1046,7 @@ class Scheduler:
         error: FgoError | None = None,
         delay: float | None = None,
         outcome_known: bool = True,
+        reason: str | None = None,
     ) -> None:
         hook = self.event_hook
         if hook is None:
@@ -1009,11 +1062,16 @@ class Scheduler:
             error=error,
             delay=delay,
             outcome_known=outcome_known,
+            reason=reason,
         )
         try:
             hook(event)
         except Exception:  # a broken metrics hook must not break the calls
-            logger.exception("the scheduler's event hook failed on %s", kind.value)
+            logger.exception(
+                "the scheduler's event hook failed on %s",
+                kind.value,
+                extra=call_fields(entry.call.identity),
+            )
 
 
 def _has_deadline_timer(entry: _Entry) -> bool:

@@ -598,6 +598,12 @@ class FgoSimulator:
             record.status if record.status is not None else "-",
             record.outcome.value,
             f" (fault {record.fault})" if record.fault else "",
+            extra={
+                "fgo_method": record.method,
+                "fgo_company": record.company,
+                "fgo_outcome": record.outcome.value,
+                "fgo_status": record.status,
+            },
         )
 
     # -- reaching it --------------------------------------------------------------------------

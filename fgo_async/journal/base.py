@@ -35,7 +35,8 @@ class Journal(Protocol):
         identity: CallIdentity,
         can_deduplicate: bool,
     ) -> BeginOutcome:
-        """Plan a call, or say what the journal already knows of its key."""
+        """Plan a call, or say what the journal already knows of its key. Two calls of one
+        key in one process are never both told ``"new"``: the second waits for the first."""
         ...
 
     async def wait_settled(self, company: str, key: str, *, poll: float = 0.5) -> None:

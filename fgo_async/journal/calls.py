@@ -19,6 +19,7 @@ from ..errors import (
     CallIdentity,
     FgoDuplicateError,
     FgoError,
+    FgoJournalError,
     FgoOutcomeUnknownError,
     FgoValidationError,
     Problem,
@@ -90,7 +91,7 @@ async def journaled_call(
                 Problem(
                     field="key",
                     rule="key_reused",
-                    message=f"{key!r} was used for another {endpoint.name} call of company "
+                    message=f"{key!r} was used for another {entry.method} call of company "
                     f"{company} with a different payload; use a new key for a new call",
                 )
             ],
@@ -104,6 +105,10 @@ async def journaled_call(
         )
     sent = False
     telemetry = default_telemetry()
+    # A send of this key by an earlier call (left sending, or unknown) may have reached the
+    # vendor: whatever this call meets short of the invoice itself, that one stays unknown.
+    # Not so for a recovery's retake, which checked that the vendor does not have it.
+    earlier = begun.resumed and not retake
 
     async def before_send() -> None:
         nonlocal entry, sent
@@ -115,23 +120,38 @@ async def journaled_call(
     try:
         result = await send(before_send, begun.resumed)
     except FgoError as error:
-        await _settle_failure(journal, entry, endpoint, error, sent, can_deduplicate)
+        await _settle_failure(journal, entry, endpoint, error, sent, can_deduplicate, earlier)
         raise
     except BaseException as error:
         # Cancelled (or worse): if a request left, the vendor may have it.
-        state = EntryState.UNKNOWN if sent else EntryState.REFUSED
+        state = EntryState.UNKNOWN if sent or earlier else EntryState.REFUSED
         detail = "abandoned after it was sent" if sent else "withdrawn before it was sent"
-        await asyncio.shield(
+        if earlier and not sent:
+            detail += "; an earlier send of this key may have reached the vendor"
+        await _record(
             journal.settle(
                 entry, state, error_type=type(error).__name__ or "Cancelled", error_message=detail
-            )
+            ),
+            entry,
         )
         raise
     finally:
         if sent:
             telemetry.journal_unsettled(-1)
-    await journal.settle(entry, EntryState.ISSUED, result=plain.dumps(result))
+    # The vendor made it: that is the answer, even when the journal cannot record it.
+    await _record(journal.settle(entry, EntryState.ISSUED, result=plain.dumps(result)), entry)
     return result
+
+
+async def _record(settling: Awaitable[JournalEntry], entry: JournalEntry) -> None:
+    """Record how a call ended. A journal that cannot write it (a full disk) does not replace
+    the call's own outcome: the vendor's answer, or its error, is what the caller gets. The
+    row stays as it was (``sending``, or ``planned`` if it never left) and a recovery settles
+    it later, without making anything twice."""
+    try:
+        await asyncio.shield(settling)
+    except FgoJournalError as error:
+        logger.error("could not record the end of %s: %s", entry.describe(), error)
 
 
 async def _settle_failure(
@@ -141,6 +161,7 @@ async def _settle_failure(
     error: FgoError,
     sent: bool,
     can_deduplicate: bool,
+    earlier: bool,
 ) -> None:
     if (
         isinstance(error, FgoDuplicateError)
@@ -156,16 +177,20 @@ async def _settle_failure(
             link=error.existing_link,
             deduplicated=True,
         )
-        await journal.settle(entry, EntryState.ISSUED, result=plain.dumps(found))
+        await _record(journal.settle(entry, EntryState.ISSUED, result=plain.dumps(found)), entry)
         return
     unknown = sent and not error.outcome_known
-    await asyncio.shield(
+    message = error.message
+    if earlier and not unknown:
+        message += " (an earlier send of this key may have reached the vendor)"
+    await _record(
         journal.settle(
             entry,
-            EntryState.UNKNOWN if unknown else EntryState.REFUSED,
+            EntryState.UNKNOWN if unknown or earlier else EntryState.REFUSED,
             error_type=type(error).__name__,
-            error_message=error.message,
-        )
+            error_message=message,
+        ),
+        entry,
     )
 
 

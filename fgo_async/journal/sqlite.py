@@ -13,21 +13,27 @@ for); a row left ``sending`` by a process that ended is found by :mod:`.owners`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from ..errors import CallIdentity, FgoJournalError
+from ..virtual_time import real_work
 from .entry import EntryState, JournalEntry
 from .owners import OwnerLock
+
+if TYPE_CHECKING:
+    from ..client import FgoClient
+    from .recovery import RecoveryReport
 
 __all__ = ["SCHEMA_VERSION", "BeginOutcome", "SqliteJournal"]
 
@@ -86,15 +92,15 @@ class BeginOutcome:
 
     ``kind`` is ``"new"`` (the call may go: its row is planned and ours), ``"issued"`` (the
     same key was issued: ``entry`` has the result), ``"conflict"`` (the key was used with
-    another payload), ``"busy"`` (a live call is sending it, in this process when ``ours``),
-    or ``"unknown"`` (an earlier call with this key may have made it; reconcile first).
+    another payload), ``"busy"`` (a live call of another process is sending it; a call of
+    this process is waited for instead), or ``"unknown"`` (an earlier call with this key may
+    have made it; reconcile first).
     ``resumed`` is True for a new call of a key whose earlier send may have reached the
     vendor (it was left sending, or unknown): a duplicate refusal then names its own invoice.
     """
 
     kind: str
     entry: JournalEntry
-    ours: bool = False
     resumed: bool = False
 
 
@@ -121,16 +127,21 @@ class SqliteJournal:
     """The write-ahead journal of the calls that create something, in one SQLite file.
 
     Give it a path; :meth:`open` (or ``async with``) creates or checks the file. Every method
-    is a coroutine that runs on the journal's own thread. ``commits`` and ``commit_seconds``
-    count the transactions and the time they took (each ends with an fsync).
+    is a coroutine that runs on the journal's own thread. ``busy_timeout`` is how long, in
+    seconds, a file another process is writing is waited for before FgoJournalError.
+    ``commits`` and ``commit_seconds`` count the transactions and the time they took (each ends
+    with an fsync); ``jobs`` the reads and writes they carried.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = BUSY_TIMEOUT) -> None:
+        if busy_timeout < 0:
+            raise ValueError("busy_timeout cannot be negative")
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
         self._owner = OwnerLock(self.path)
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._opened: asyncio.Future[None] | None = None
+        self._opened: asyncio.Task[None] | None = None
         self._closed = False
         self._live: dict[tuple[str, str], asyncio.Future[None]] = {}
         self.commits = 0
@@ -152,33 +163,44 @@ class SqliteJournal:
         if self._closed:
             raise FgoJournalError(f"the journal {self.path} is closed", path=str(self.path))
         if self._opened is None:
-            self._opened = asyncio.get_running_loop().create_future()
-            self._thread = threading.Thread(
-                target=self._run, name=f"fgo-journal {self.path.name}", daemon=True
-            )
-            self._thread.start()
-            try:
-                await self._submit(self._initialise, opening=True)
-            except BaseException as error:
-                self._opened.set_exception(error)
-                self._opened.exception()  # retrieved: each later caller re-raises it
-                self._jobs.put(_STOP)
-                raise
-            self._opened.set_result(None)
+            # A task of its own: a caller cancelled while the file opens cancels its own wait,
+            # not the opening that every other caller shares.
+            self._opened = asyncio.ensure_future(self._start())
+            self._opened.add_done_callback(_retrieve)
         await asyncio.shield(self._opened)
         return self
+
+    async def _start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name=f"fgo-journal {self.path.name}", daemon=True
+        )
+        self._thread.start()
+        try:
+            await self._submit(self._initialise, opening=True)
+        except BaseException:
+            self._jobs.put(_STOP)  # the thread ends; every later call re-raises the error
+            raise
 
     async def aclose(self) -> None:
         """Finish the writes under way, then close the file and release this instance."""
         if self._closed:
             return
         self._closed = True
-        if self._thread is not None and self._thread.is_alive():
-            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._jobs.put(_Job(lambda connection: None, asyncio.get_running_loop(), done))
-            self._jobs.put(_STOP)
-            await asyncio.shield(done)
-            await asyncio.to_thread(self._thread.join, 10)
+        opened = self._opened
+        if opened is not None and not opened.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(opened)
+        if self._thread is not None:
+            if opened is not None and not opened.cancelled() and opened.exception() is None:
+                # Open, so the thread runs: everything queued before this is written first.
+                done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+                self._jobs.put(_Job(lambda connection: None, asyncio.get_running_loop(), done))
+                self._jobs.put(_STOP)
+                with contextlib.suppress(FgoJournalError), real_work():
+                    await asyncio.shield(done)
+            # (When the opening failed, the thread was told to stop then.)
+            with real_work():
+                await asyncio.to_thread(self._thread.join, 10)
         self._owner.release()
 
     async def __aenter__(self) -> SqliteJournal:
@@ -200,10 +222,21 @@ class SqliteJournal:
         identity: CallIdentity,
         can_deduplicate: bool,
     ) -> BeginOutcome:
-        """Plan a call, or say what the journal already knows of its key."""
+        """Plan a call, or say what the journal already knows of its key.
+
+        A call of this process that holds the key is waited for first, so that the answer is
+        what that call ended with: two calls of one key never both go out.
+        """
         await self.open()
         identity_json = json.dumps(attrs.asdict(identity), sort_keys=True)
         key_of = (company, key)
+        while (holder := self._live.get(key_of)) is not None:
+            await asyncio.shield(holder)
+        # Claimed here, on the loop, before the thread looks at the row: a second call of the
+        # key that arrives while this one is being planned waits above, whatever the thread's
+        # order. The claim is kept by a call that may go, until it is settled.
+        claim: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._live[key_of] = claim
 
         def begin(connection: sqlite3.Connection) -> BeginOutcome:
             now = time.time()
@@ -224,11 +257,14 @@ class SqliteJournal:
                 return BeginOutcome(kind="conflict", entry=row)
             if row.state is EntryState.ISSUED:
                 return BeginOutcome(kind="issued", entry=row)
-            ours = row.owner == self.owner
-            if row.state in (EntryState.PLANNED, EntryState.SENDING) and (
-                (key_of in self._live) if ours else self._owner.alive(row.owner)
+            # A row of this instance is no live call's (that call would hold the claim): a
+            # call cancelled while it was planned, or whose end could not be written.
+            if (
+                row.state in (EntryState.PLANNED, EntryState.SENDING)
+                and row.owner != self.owner
+                and self._owner.alive(row.owner)
             ):
-                return BeginOutcome(kind="busy", entry=row, ours=ours)
+                return BeginOutcome(kind="busy", entry=row)
             orphan = row.state is EntryState.SENDING  # its process ended while sending
             if (orphan or row.state is EntryState.UNKNOWN) and not can_deduplicate:
                 if orphan:
@@ -247,11 +283,20 @@ class SqliteJournal:
             resumed = orphan or row.state is EntryState.UNKNOWN
             return BeginOutcome(kind="new", entry=entry, resumed=resumed)
 
-        outcome = await self._submit(begin)
-        if outcome.kind == "new":
-            loop = asyncio.get_running_loop()
-            self._live[(company, key)] = loop.create_future()
+        outcome: BeginOutcome | None = None
+        try:
+            outcome = await self._submit(begin)
+        finally:
+            if outcome is None or outcome.kind != "new":
+                self._release(key_of, claim)
         return outcome
+
+    def _release(self, key_of: tuple[str, str], claim: asyncio.Future[None] | None) -> None:
+        """Let the calls waiting for this key go on (their turn to look at its row)."""
+        if claim is None or self._live.get(key_of) is claim:
+            claim = self._live.pop(key_of, None)
+        if claim is not None and not claim.done():
+            claim.set_result(None)
 
     async def wait_settled(self, company: str, key: str, *, poll: float = 0.5) -> None:
         """Wait until a call of this key that a live call is sending ends."""
@@ -318,9 +363,7 @@ class SqliteJournal:
         try:
             return await self._submit(settle)
         finally:
-            live = self._live.pop((entry.company, entry.key), None)
-            if live is not None and not live.done():
-                live.set_result(None)
+            self._release((entry.company, entry.key), None)
 
     async def get(self, company: str, key: str) -> JournalEntry | None:
         """The entry of a key, or None."""
@@ -375,6 +418,16 @@ class SqliteJournal:
             history.append((company, bucket, max(0.0, now - sent), in_flight))
         return history
 
+    async def recover(
+        self,
+        clients: FgoClient | Mapping[str, FgoClient] | Callable[[str], FgoClient | None],
+    ) -> RecoveryReport:
+        """Finish what a process that ended left in this journal: the same as
+        :func:`fgo_async.journal.recover` (``recover(journal, clients)``)."""
+        from .recovery import recover
+
+        return await recover(self, clients)
+
     async def _alive(self, owner: str | None) -> bool:
         return await self._submit(lambda connection: self._owner.alive(owner))
 
@@ -388,28 +441,21 @@ class SqliteJournal:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put(_Job(fn, loop, future))
-        # Shielded: once queued, the job runs and commits whatever happens to the caller.
-        result: T = await asyncio.shield(future)
+        with real_work(loop):
+            # Shielded: once queued, the job runs and commits whatever happens to the caller.
+            result: T = await asyncio.shield(future)
         return result
 
     def _initialise(self, connection: sqlite3.Connection) -> None:
         """Run by the thread inside its first transaction: create or check the schema."""
-        application_id = connection.execute("PRAGMA application_id").fetchone()[0]
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if application_id == 0 and version == 0 and tables == 0:
+        if self._is_empty(connection):
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     connection.execute(statement)
             connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             return
-        if application_id != APPLICATION_ID:
-            raise FgoJournalError(
-                f"{self.path} is not an fgo_async journal (it holds another application's "
-                "data); give another path",
-                path=str(self.path),
-            )
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise FgoJournalError(
                 f"the journal {self.path} was written by a newer fgo_async (schema {version}, "
@@ -417,22 +463,50 @@ class SqliteJournal:
                 path=str(self.path),
             )
 
+    def _is_empty(self, connection: sqlite3.Connection) -> bool:
+        """True for a new (empty) database; raises FgoJournalError for another application's."""
+        application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+        if application_id == APPLICATION_ID:
+            return False
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if application_id == 0 and version == 0 and tables == 0:
+            return True
+        raise FgoJournalError(
+            f"{self.path} is not an fgo_async journal (it holds another application's "
+            "data); give another path",
+            path=str(self.path),
+        )
+
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
         )
-        connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode})")
-        connection.execute("PRAGMA synchronous = FULL")
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            # Before WAL mode, which is written into the file: another application's database
+            # is left exactly as it was.
+            self._is_empty(connection)
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode})")
+            connection.execute("PRAGMA synchronous = FULL")
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def _run(self) -> None:
         try:
-            self._owner.acquire()
             connection = self._connect()
-        except (OSError, sqlite3.Error) as error:
+        except (OSError, sqlite3.Error, FgoJournalError) as error:
+            self._fail_all(self._error(error))
+            return
+        try:
+            # After the file proved usable: no lock directory is left beside a foreign file.
+            self._owner.acquire()
+        except OSError as error:
+            connection.close()
             self._fail_all(self._error(error))
             return
         try:
@@ -453,6 +527,8 @@ class SqliteJournal:
                 self._commit(connection, batch)
         finally:
             connection.close()
+            # A journal whose opening failed holds nothing, closed or not.
+            self._owner.release()
 
     def _commit(self, connection: sqlite3.Connection, batch: Sequence[_Job]) -> None:
         started = time.perf_counter()
@@ -463,8 +539,12 @@ class SqliteJournal:
                 try:
                     job.result = job.fn(connection)
                 except BaseException as error:
+                    if isinstance(error, sqlite3.Error) and not connection.in_transaction:
+                        # SQLite rolled the whole transaction back (a full disk, an I/O
+                        # error): every job of the batch fails, with this error.
+                        raise
                     connection.execute(f"ROLLBACK TO job{index}")
-                    job.error = error
+                    job.error = self._error(error) if isinstance(error, sqlite3.Error) else error
                 connection.execute(f"RELEASE job{index}")
             connection.execute("COMMIT")
         except sqlite3.Error as error:
@@ -486,9 +566,11 @@ class SqliteJournal:
         if "not a database" in text or "malformed" in text:
             text = f"is not a journal (a corrupt file, or another kind of file): {text}"
         elif "locked" in text or "busy" in text:
-            text = f"is locked by another process for more than {BUSY_TIMEOUT:g} s: {text}"
+            text = f"is locked by another process for more than {self.busy_timeout:g} s: {text}"
         elif "full" in text:
             text = f"cannot be written, the disk is full: {text}"
+        else:
+            text = f"cannot be used: {text}"
         return FgoJournalError(f"the journal {self.path} {text}", path=str(self.path))
 
     def _fail_all(self, failure: FgoJournalError) -> None:
@@ -506,12 +588,15 @@ class SqliteJournal:
         if loop is None or future is None or loop.is_closed():
             return
         if job.error is not None:
-            error = job.error
-            if isinstance(error, sqlite3.Error):
-                error = FgoJournalError(f"the journal failed: {error}")
-            loop.call_soon_threadsafe(_set_exception, future, error)
+            loop.call_soon_threadsafe(_set_exception, future, job.error)
         else:
             loop.call_soon_threadsafe(_set_result, future, job.result)
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    # Every caller of open() re-raises the opening's error; none may be left to wait for it.
+    if not task.cancelled():
+        task.exception()
 
 
 def _set_result(future: asyncio.Future[Any], value: Any) -> None:

@@ -356,6 +356,9 @@ class Scheduler:
                 try:
                     if call.before_send is not None:
                         await call.before_send()
+                        # The attempt starts now: a transport that does not say when its
+                        # request left has the spacing counted from here, not from the grant.
+                        entry.started_at = loop.time()
                     call.sent_at = None
                     call.attempt_number = attempt
                     sending = True

@@ -174,3 +174,22 @@ def test_a_sent_time_earlier_than_the_start_is_ignored() -> None:
 
     run(main())
     assert gaps(recorder.starts()) == [1.1]
+
+
+def test_a_slow_step_before_sending_does_not_bring_the_next_call_closer() -> None:
+    """A journal that takes 0.5 s to commit: the request leaves 0.5 s after the lane was
+    granted, and the next call is spaced from then, not from the grant."""
+    recorder = Recorder()
+
+    async def main() -> None:
+        scheduler = Scheduler()
+        first = recorder.call("slow-commit", latency=0.5)
+
+        async def commit() -> None:
+            await asyncio.sleep(0.5)
+
+        first.before_send = commit
+        await asyncio.gather(scheduler.submit(first), scheduler.submit(recorder.call("next")))
+
+    run(main())
+    assert gaps(recorder.starts()) == [1.1]  # the recorder stamps when each request left

@@ -1,8 +1,9 @@
 """A shop that issues the invoice when its payment provider says an order was paid.
 
-An aiohttp.web application with one FgoClient (and so one scheduler) for the whole process,
-built at start-up and shared by every request: however many webhooks arrive at once, FGO sees
-one call at a time and at most one invoice call per second, and each request waits its turn.
+An aiohttp.web application with one FgoClient for the whole process, built at start-up and
+shared by every request; its calls go through the event loop's scheduler: however many webhooks
+arrive at once, FGO sees one call at a time and at most one invoice call per second, and each
+request waits its turn.
 
 ``POST /webhooks/order-paid`` issues the order's invoice. The order id goes as ``external_id``
 with ``check_duplicate``, so a webhook delivered twice (payment providers do that) cannot bill

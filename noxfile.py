@@ -7,8 +7,8 @@ import nox
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.default_venv_backend = "venv"
 
-# The oldest Python we support, and the one most users have.
-PYTHONS = ["3.10", "3.11"]
+# Every Python we support, from the oldest (3.10) to the newest (3.13).
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 
 TEST_DEPS = ["pytest", "pytest-asyncio", "aioresponses", "hypothesis", "coverage[toml]"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,3 +40,13 @@ def test_the_layout_keeps_the_sections_others_write() -> None:
 def test_ci_runs_nox() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert script.rstrip().endswith("CI=true .ci/venv/bin/nox")
+
+
+def test_nox_tests_every_python_the_package_declares() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    declared = re.findall(r'"Programming Language :: Python :: (3\.\d+)"', pyproject)
+    noxfile = (ROOT / "noxfile.py").read_text(encoding="utf-8")
+    matrix = ast.literal_eval(noxfile.split("\nPYTHONS = ", 1)[1].split("\n", 1)[0])
+    assert matrix == declared == ["3.10", "3.11", "3.12", "3.13"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "nox runs the tests on\nPython 3.10, 3.11, 3.12 and 3.13" in readme

@@ -273,6 +273,7 @@ def _cpu_time_of(request: Request, body: bytes) -> float:
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
+@pytest.mark.timing
 def test_no_hostile_reply_holds_the_event_loop(name: str) -> None:
     # The field a value lands in decides what reads it (a list, a number, a date, text), so
     # every field of the replies that hold each kind is tried.

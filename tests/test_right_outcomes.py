@@ -218,6 +218,7 @@ def test_environment_by_name() -> None:
         assert fgo.base_url == expected.base_url
 
 
+@pytest.mark.timing
 async def test_issue_many_never_holds_the_event_loop_for_long() -> None:
     """Validating and encoding a big batch happens a slice at a time: other companies' calls,
     and the timers of the scheduler, keep running in between (real time, instant replies)."""

@@ -205,7 +205,13 @@ class AiohttpTransport:
                 f"the connection failed after sending: {type(error).__name__}: {error}",
                 identity=identity,
             )
-        raise failure
+        try:
+            raise failure
+        finally:
+            # Raised after the handler, ours still gets aiohttp's exception as its context when
+            # the task resumed this coroutine from inside an ``except`` (the pure-Python Task's
+            # wakeup on Python 3.10 does): drop it, its frames hold the signed body.
+            failure.__context__ = None
 
     async def aclose(self) -> None:
         """Close the session if this transport created it."""
